@@ -1,0 +1,131 @@
+"""Orders API backend behind an API Gateway Lambda proxy integration.
+
+Every method is IAM-authorized, so the caller in `requestContext.identity` is the
+principal whose SigV4 signature API Gateway verified. Standard library only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from typing import Any
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+ORDERS = {
+    "123": {"id": "123", "category": "book"},
+    "456": {"id": "456", "category": "music"},
+}
+MAX_ORDER_ID_LENGTH = 64
+MAX_CATEGORY_LENGTH = 64
+MAX_QUANTITY = 1000
+
+
+class BadRequest(Exception):
+    """The request is malformed; the message tells the caller what to fix."""
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    request_id = getattr(context, "aws_request_id", None)
+    if not isinstance(event, dict):
+        return _response(400, {"message": "expected an API Gateway proxy event (a JSON object)"})
+    route = (event.get("httpMethod"), event.get("resource"))
+    try:
+        answer = ROUTES.get(route)
+        if answer is None:
+            return _response(404, {"message": f"no route for {route[0]} {event.get('path')}"})
+        return answer(event)
+    except BadRequest as error:
+        return _response(400, {"message": str(error)})
+    except Exception:
+        # An unexpected fault must not leak details to the caller; the log has them.
+        logger.exception("unhandled error", extra={"route": f"{route[0]} {route[1]}"})
+        return _response(500, {"message": "internal error", "requestId": request_id})
+
+
+def who_am_i(event: dict[str, Any]) -> dict[str, Any]:
+    identity = _identity(event)
+    return _response(
+        200,
+        {
+            "account": identity.get("accountId"),
+            "principal": identity.get("userArn"),
+            "caller": identity.get("caller"),
+            "sourceIp": identity.get("sourceIp"),
+        },
+    )
+
+
+def get_order(event: dict[str, Any]) -> dict[str, Any]:
+    order_id = (event.get("pathParameters") or {}).get("id")
+    if not isinstance(order_id, str) or not 0 < len(order_id) <= MAX_ORDER_ID_LENGTH:
+        raise BadRequest(f"order id must be 1 to {MAX_ORDER_ID_LENGTH} characters")
+    order = ORDERS.get(order_id)
+    if order is None:
+        return _response(404, {"message": f"order {order_id!r} not found"})
+    return _response(200, order)
+
+
+def create_order(event: dict[str, Any]) -> dict[str, Any]:
+    order = _json_object(_body_text(event))
+    category = order.get("category")
+    if not isinstance(category, str) or not 0 < len(category.strip()) <= MAX_CATEGORY_LENGTH:
+        raise BadRequest(f"body.category must be a non-empty string of at most {MAX_CATEGORY_LENGTH} characters")
+    quantity = order.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_QUANTITY:
+        raise BadRequest(f"body.quantity must be a whole number from 1 to {MAX_QUANTITY}")
+    unknown = sorted(set(order) - {"category", "quantity"})
+    if unknown:
+        raise BadRequest(f"body has unknown fields {unknown}; allowed: category, quantity")
+    created = {
+        "id": uuid.uuid4().hex[:12],
+        "category": category.strip(),
+        "quantity": quantity,
+        "createdBy": _identity(event).get("userArn"),
+    }
+    return _response(201, created)
+
+
+ROUTES = {
+    ("GET", "/"): who_am_i,
+    ("GET", "/orders/{id}"): get_order,
+    ("POST", "/orders"): create_order,
+}
+
+
+def _identity(event: dict[str, Any]) -> dict[str, Any]:
+    identity = (event.get("requestContext") or {}).get("identity")
+    return identity if isinstance(identity, dict) else {}
+
+
+def _body_text(event: dict[str, Any]) -> Any:
+    body = event.get("body")
+    if event.get("isBase64Encoded") and isinstance(body, str):
+        try:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError:
+            raise BadRequest("body is marked base64 but is not base64-encoded UTF-8") from None
+    return body
+
+
+def _json_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, str) or not body.strip():
+        raise BadRequest('body must be a JSON object such as {"category": "book", "quantity": 1}')
+    try:
+        parsed = json.loads(body)
+    except ValueError as error:
+        raise BadRequest(f"body is not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise BadRequest(f"body must be a JSON object, not {type(parsed).__name__}")
+    return parsed
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }

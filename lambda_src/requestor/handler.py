@@ -1,0 +1,254 @@
+"""Requestor: calls the orders API in another account, signed with SigV4.
+
+Event (every key optional):
+    {"method": "GET", "path": "/orders/123", "query": {"a": "1", "tag": ["x", "y"]},
+     "headers": {"Accept": "application/json"}, "body": {...} or "text",
+     "compare_unsigned": false}
+`path` is literal: the handler percent-encodes it, so "/orders/a b" is sent as
+"/orders/a%20b". Result: {"ok": bool, "statusCode": int, "body": JSON or text},
+plus "error" when the call failed; with "compare_unsigned" the signed and the
+unsigned results side by side.
+
+Uses only the standard library, botocore and urllib3, which the Lambda Python
+runtime ships.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+SERVICE = "execute-api"
+METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+METHODS = METHODS_WITH_BODY | {"GET", "HEAD", "OPTIONS"}
+EVENT_KEYS = ("method", "path", "query", "headers", "body", "compare_unsigned")
+# Set by the signer or the HTTP client; a caller's value would break the signature.
+RESERVED_HEADERS = frozenset(
+    {"host", "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "content-length"}
+)
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+ERROR_TEXT_LIMIT = 300
+
+# One pool for the life of the execution environment: warm invocations reuse its
+# kept-alive TLS connection instead of paying a new handshake.
+HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=3.0, read=20.0))
+
+
+class InvalidInput(ValueError):
+    """The event or the function's configuration is wrong; the message says how."""
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    region: str
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: dict[str, str]
+    body: bytes | None
+
+    def url(self, target: Target) -> str:
+        path = urllib.parse.quote(self.path, safe="/-_.~")
+        # Encoded as SigV4 canonicalizes it (%20, never +), so the signature covers
+        # exactly the bytes API Gateway receives.
+        query = urllib.parse.urlencode(self.query, safe="", quote_via=urllib.parse.quote)
+        return f"{target.base_url}{path}" + (f"?{query}" if query else "")
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    try:
+        target = target_from_environment(os.environ)
+        credentials = credentials_from_environment(os.environ)
+        request, compare_unsigned = parse_event(event)
+    except InvalidInput as error:
+        return {"ok": False, "error": str(error)}
+    signed = call_api(request, target, credentials)
+    if not compare_unsigned:
+        return signed
+    unsigned = call_api(request, target, credentials=None)
+    return {"ok": signed["ok"], "signed": signed, "unsigned": unsigned}
+
+
+def target_from_environment(environ: Any) -> Target:
+    base_url = environ.get("API_URL", "")
+    parts = urllib.parse.urlsplit(base_url)
+    is_local_test = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    if not (parts.scheme == "https" or is_local_test) or not parts.hostname or parts.query or parts.fragment:
+        raise InvalidInput(
+            f"environment variable API_URL is {base_url!r}: expected the stage's https invoke URL, "
+            "such as https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod (set by ClientStack)"
+        )
+    region = environ.get("API_REGION", "")
+    if not REGION.match(region):
+        raise InvalidInput(
+            f"environment variable API_REGION is {region!r}: expected the API's region, such as eu-west-1 "
+            "(set by ClientStack)"
+        )
+    return Target(base_url=base_url.rstrip("/"), region=region)
+
+
+def credentials_from_environment(environ: Any) -> Credentials:
+    """The function's own role credentials, which Lambda puts in the environment."""
+    access_key = environ.get("AWS_ACCESS_KEY_ID")
+    secret_key = environ.get("AWS_SECRET_ACCESS_KEY")
+    if not access_key or not secret_key:
+        raise InvalidInput(
+            "no AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): "
+            "run this handler as a Lambda function or export credentials"
+        )
+    return Credentials(access_key, secret_key, environ.get("AWS_SESSION_TOKEN"))
+
+
+def parse_event(event: Any) -> tuple[ApiRequest, bool]:
+    """The request the event asks for, and whether to send it unsigned too."""
+    if event is None:
+        event = {}
+    if not isinstance(event, dict):
+        raise InvalidInput(f"event must be a JSON object, not {type(event).__name__}")
+    unknown = sorted(set(event) - set(EVENT_KEYS))
+    if unknown:
+        raise InvalidInput(f"event has unknown keys {unknown}; allowed keys: {', '.join(EVENT_KEYS)}")
+    compare_unsigned = event.get("compare_unsigned", False)
+    if not isinstance(compare_unsigned, bool):
+        raise InvalidInput("event.compare_unsigned must be true or false")
+    method = _parse_method(event.get("method", "GET"))
+    headers = _parse_headers(event.get("headers", {}))
+    body = _parse_body(event.get("body"), method, headers)
+    request = ApiRequest(
+        method=method,
+        path=_parse_path(event.get("path", "/")),
+        query=_parse_query(event.get("query", {})),
+        headers=headers,
+        body=body,
+    )
+    return request, compare_unsigned
+
+
+def call_api(request: ApiRequest, target: Target, credentials: Credentials | None) -> dict[str, Any]:
+    """Send the request, signed when credentials are given; report any failure as such."""
+    url = request.url(target)
+    headers = dict(request.headers)
+    if credentials is not None:
+        signable = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
+        SigV4Auth(credentials, SERVICE, target.region).add_auth(signable)
+        headers = dict(signable.headers.items())
+    started = time.perf_counter()
+    try:
+        response = HTTP.request(request.method, url, body=request.body, headers=headers, redirect=False)
+    except urllib3.exceptions.HTTPError as error:
+        _log_call(request, credentials, status=None, started=started)
+        return {"ok": False, "statusCode": None, "error": f"could not reach the API at {target.base_url}: {error}"}
+    _log_call(request, credentials, status=response.status, started=started)
+    body = _decode_body(response)
+    result: dict[str, Any] = {"ok": 200 <= response.status < 300, "statusCode": response.status, "body": body}
+    if not result["ok"]:
+        result["error"] = f"the API answered {response.status}: {_message_of(body)}"
+    return result
+
+
+def _log_call(request: ApiRequest, credentials: Credentials | None, *, status: int | None, started: float) -> None:
+    # Never headers or bodies: they carry the signature and the session token.
+    logger.info(
+        "api call",
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "signed": credentials is not None,
+            "status": status,
+            "latencyMs": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+
+
+def _parse_method(value: Any) -> str:
+    method = value.upper() if isinstance(value, str) else value
+    if method not in METHODS:
+        raise InvalidInput(f"event.method is {value!r}: expected one of {', '.join(sorted(METHODS))}")
+    return method
+
+
+def _parse_path(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise InvalidInput(f"event.path is {value!r}: expected a path starting with '/', such as /orders/123")
+    if "?" in value or "#" in value:
+        raise InvalidInput("event.path must not contain '?' or '#': put query parameters in event.query")
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise InvalidInput("event.path must not contain '.' or '..' segments")
+    return value
+
+
+def _parse_query(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise InvalidInput('event.query must be an object of names to values, such as {"a": "1", "tag": ["x", "y"]}')
+    pairs = []
+    for name, values in value.items():
+        for item in values if isinstance(values, list) else [values]:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise InvalidInput(f"event.query.{name} must be a string, a number, or a list of them")
+            pairs.append((name, str(item)))
+    return tuple(pairs)
+
+
+def _parse_headers(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise InvalidInput("event.headers must be an object of header names to string values")
+    for name, header_value in value.items():
+        if not HEADER_NAME.match(name) or not isinstance(header_value, str):
+            raise InvalidInput(f"event.headers.{name} must be a valid header name with a string value")
+        if name.lower() in RESERVED_HEADERS:
+            raise InvalidInput(f"event.headers.{name} is set by the signer and must not be given")
+    return dict(value)
+
+
+def _parse_body(value: Any, method: str, headers: dict[str, str]) -> bytes | None:
+    if value is None:
+        return None
+    if method not in METHODS_WITH_BODY:
+        raise InvalidInput(f"event.body is not allowed with {method}; use POST, PUT, PATCH or DELETE")
+    has_content_type = any(name.lower() == "content-type" for name in headers)
+    if isinstance(value, (dict, list)):
+        if not has_content_type:
+            headers["Content-Type"] = "application/json"
+        return json.dumps(value).encode()
+    if isinstance(value, str):
+        if not has_content_type:
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        return value.encode()
+    raise InvalidInput("event.body must be a JSON object or array, or a string")
+
+
+def _decode_body(response: urllib3.BaseHTTPResponse) -> Any:
+    text = response.data.decode("utf-8", errors="replace")
+    if "json" in (response.headers.get("Content-Type") or ""):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _message_of(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"]
+    return str(body)[:ERROR_TEXT_LIMIT]

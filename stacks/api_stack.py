@@ -1,0 +1,44 @@
+"""ApiStack, deployed in the API account: the IAM-authorized orders API and its backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.iam_rest_api import IamRestApi
+from stacks.python_function import PythonFunction
+from stacks.routes import ROUTES
+
+
+class ApiStack(Stack):
+    """Exposes `api` (the IamRestApi construct) and `backend` (its PythonFunction)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.backend = PythonFunction(
+            self,
+            "Backend",
+            source="api",
+            description="Orders API backend: answers IAM-authorized requests",
+        )
+        self.api = IamRestApi(
+            self,
+            "OrdersApi",
+            api_name=f"orders-api-{config.stage}",
+            stage_name=config.stage,
+            partition=config.api_region.partition,
+            routes=ROUTES,
+            backend=self.backend.function,
+            admitted_accounts=config.client_accounts,
+            admitted_principal_arns=[config.requestor_role_arn(account) for account in config.client_accounts],
+        )
+        rest_api = self.api.api
+        # Output names match the context keys of phase two, to be copied as they are.
+        CfnOutput(self, "ApiId", value=rest_api.rest_api_id, description="Pass to ClientStack as -c api_id=<value>")
+        CfnOutput(self, "ApiUrl", value=rest_api.url, description="Invoke URL of the stage")
+        CfnOutput(self, "ApiAccount", value=self.account, description="Account that owns the API")
+        CfnOutput(self, "ApiRegion", value=self.region, description="Region of the API; requests are signed for it")
+        CfnOutput(self, "Stage", value=self.api.stage.stage_name, description="Stage that clients may invoke")

@@ -1,0 +1,41 @@
+"""ClientStack, deployed in each client account: a requestor Lambda that signs its
+calls to the API with SigV4, under a role that may invoke that API and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.python_function import PythonFunction
+from stacks.routes import ROUTES
+
+
+class ClientStack(Stack):
+    """Exposes `requestor` (its PythonFunction)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.requestor = PythonFunction(
+            self,
+            "Requestor",
+            source="requestor",
+            description="Calls the orders API in another account, signed with SigV4",
+            environment={"API_URL": config.api_url, "API_REGION": config.api_region.name},
+            timeout=Duration.seconds(30),
+            # ApiStack's resource policy admits this exact name.
+            role_name=config.requestor_role_name,
+        )
+        # The ARNs name the API's account explicitly: the API is not in this stack's account.
+        self.requestor.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeTheOrdersApiOnly",
+                actions=["execute-api:Invoke"],
+                resources=[config.execute_api_arn(route) for route in ROUTES],
+            )
+        )
+        CfnOutput(self, "RequestorFunctionName", value=self.requestor.function.function_name)
+        CfnOutput(self, "RequestorRoleArn", value=self.requestor.role.role_arn)

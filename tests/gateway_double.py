@@ -1,0 +1,254 @@
+"""A local stand-in for API Gateway's IAM authorization, on 127.0.0.1.
+
+No emulator enforces IAM auth (see FIELD_NOTES), so this double does what API
+Gateway does for an AWS_IAM method: it verifies the SigV4 signature of the exact
+request it received, written here from the SigV4 specification rather than with
+botocore (which signs the requests under test), admits or denies the verified
+principal, and hands the backend a Lambda proxy event whose
+`requestContext.identity` is that principal. Errors carry API Gateway's messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import re
+import threading
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from stacks.routes import ROUTES, Route
+
+MISSING_TOKEN = "Missing Authentication Token"
+INVALID_TOKEN = "The security token included in the request is invalid."
+BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
+    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
+)
+MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
+UNRESERVED = "-_.~"
+
+
+@dataclass(frozen=True)
+class Caller:
+    access_key: str
+    secret_key: str
+    session_token: str | None
+    account: str
+    principal_arn: str
+
+
+class Denied(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class GatewayDouble:
+    """Serves `http://127.0.0.1:<port>/<stage>` while used as a context manager."""
+
+    region: str
+    stage: str
+    callers: list[Caller]
+    backend: Callable[[dict[str, Any], Any], dict[str, Any]]
+    admitted: Callable[[str], bool] = lambda principal_arn: True
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def __enter__(self) -> GatewayDouble:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/{self.stage}"
+
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        """What API Gateway would answer; `headers` have lower-case names."""
+        self.received.append({"method": method, "target": target, "headers": headers, "body": body})
+        raw_path, _, raw_query = target.partition("?")
+        matched = self._route(method, raw_path)
+        if matched is None:
+            return 403, {"message": MISSING_TOKEN}
+        route, path, path_parameters = matched
+        try:
+            caller = self._verify_signature(method, raw_path, raw_query, headers, body)
+            if not self.admitted(caller.principal_arn):
+                raise Denied(
+                    f"User: {caller.principal_arn} is not authorized to perform: execute-api:Invoke on resource: "
+                    f"arn:aws:execute-api:{self.region}:********/{self.stage}/{route.arn_suffix}"
+                )
+        except Denied as denied:
+            return 403, {"message": denied.message}
+        event = _proxy_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, caller)
+        response = self.backend(event, None)
+        return response["statusCode"], json.loads(response["body"])
+
+    def _route(self, method: str, raw_path: str) -> tuple[Route, str, dict[str, str]] | None:
+        stage_prefix = f"/{self.stage}"
+        if raw_path != stage_prefix and not raw_path.startswith(stage_prefix + "/"):
+            return None
+        segments = [urllib.parse.unquote(s) for s in raw_path[len(stage_prefix) :].split("/")[1:]]
+        path = "/" + "/".join(segments)
+        for route in ROUTES:
+            template = route.path.strip("/").split("/") if route.path != "/" else [""]
+            if route.method != method or len(template) != len(segments):
+                continue
+            parameters = {}
+            for expected, actual in zip(template, segments):
+                if expected.startswith("{"):
+                    parameters[expected.strip("{}")] = actual
+                elif expected != actual:
+                    break
+            else:
+                return route, path, parameters
+        return None
+
+    def _verify_signature(
+        self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> Caller:
+        authorization = headers.get("authorization")
+        if authorization is None:
+            raise Denied(MISSING_TOKEN)
+        parts = AUTHORIZATION.match(authorization)
+        if parts is None:
+            raise Denied(f"Authorization header requires 'Credential', 'SignedHeaders' and 'Signature': {authorization}")
+        caller = next((c for c in self.callers if c.access_key == parts["key"]), None)
+        if caller is None or headers.get("x-amz-security-token") != caller.session_token:
+            raise Denied(INVALID_TOKEN)
+        if parts["region"] != self.region or parts["service"] != "execute-api":
+            raise Denied(f"Credential should be scoped to a valid region, not '{parts['region']}'.")
+        signed_names = parts["signed"].split(";")
+        required = {"host", "x-amz-date"} | ({"x-amz-security-token"} if caller.session_token else set())
+        if not required <= set(signed_names) or signed_names != sorted(signed_names):
+            raise Denied(BAD_SIGNATURE)
+        amz_date = headers.get("x-amz-date", "")
+        try:
+            signed_at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+        except ValueError:
+            raise Denied(BAD_SIGNATURE) from None
+        if abs(datetime.datetime.now(datetime.UTC) - signed_at) > MAX_CLOCK_SKEW or amz_date[:8] != parts["date"]:
+            raise Denied("Signature expired or not yet current.")
+        canonical_request = "\n".join(
+            [
+                method,
+                _canonical_uri(raw_path),
+                _canonical_query(raw_query),
+                "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_names),
+                parts["signed"],
+                hashlib.sha256(body).hexdigest(),
+            ]
+        )
+        scope = f"{parts['date']}/{self.region}/execute-api/aws4_request"
+        string_to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+        )
+        key = f"AWS4{caller.secret_key}".encode()
+        for item in (parts["date"], self.region, "execute-api", "aws4_request"):
+            key = hmac.new(key, item.encode(), hashlib.sha256).digest()
+        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, parts["signature"]):
+            raise Denied(BAD_SIGNATURE)
+        return caller
+
+
+def _canonical_uri(raw_path: str) -> str:
+    # Every service but S3 encodes the (already encoded) path once more.
+    return "/".join(urllib.parse.quote(segment, safe=UNRESERVED) for segment in raw_path.split("/"))
+
+
+def _canonical_query(raw_query: str) -> str:
+    pairs = []
+    for pair in filter(None, raw_query.split("&")):
+        name, _, value = pair.partition("=")
+        pairs.append(
+            (
+                urllib.parse.quote(urllib.parse.unquote(name), safe=UNRESERVED),
+                urllib.parse.quote(urllib.parse.unquote(value), safe=UNRESERVED),
+            )
+        )
+    return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def _proxy_event(
+    stage: str,
+    route: Route,
+    path: str,
+    path_parameters: dict[str, str],
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+    method: str,
+    caller: Caller,
+) -> dict[str, Any]:
+    query: dict[str, list[str]] = {}
+    for name, value in urllib.parse.parse_qsl(raw_query, keep_blank_values=True):
+        query.setdefault(name, []).append(value)
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": method,
+        "headers": dict(headers),
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "identity": {
+                "accountId": caller.account,
+                "userArn": caller.principal_arn,
+                "caller": caller.principal_arn.rsplit("/", 1)[-1],
+                "accessKey": caller.access_key,
+                "sourceIp": "127.0.0.1",
+            },
+        },
+        "body": body.decode() if body else None,
+        "isBase64Encoded": False,
+    }
+
+
+def _handler_class(gateway: GatewayDouble) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Without it every kept-alive response stalls ~40 ms on delayed ACKs.
+        disable_nagle_algorithm = True
+
+        def _serve(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {name.lower(): ",".join(self.headers.get_all(name)) for name in set(self.headers.keys())}
+            status, answer = gateway.answer(self.command, self.path, headers, body)
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler

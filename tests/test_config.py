@@ -1,0 +1,102 @@
+"""Each validation rule of the context, and how app.py reports a bad value."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from stacks.config import AppConfig, ConfigError
+from tests.conftest import PROJECT_ROOT, cdk_json_context
+
+EXAMPLE = {key: cdk_json_context()[key] for key in ("api_account", "api_region", "client_accounts", "stage", "api_id")}
+
+
+def config_from(**overrides: Any) -> AppConfig:
+    context = {**EXAMPLE, **overrides}
+    return AppConfig.from_context(context.get, list(context))
+
+
+def test_example_configuration_parses() -> None:
+    config = config_from()
+    assert config.api_account == "111122223333"
+    assert config.api_region.name == "eu-west-1"
+    assert config.api_region.partition == "aws"
+    assert config.client_accounts == ("444455556666",)
+    assert config.client_region == config.api_region
+    assert config.stage == "prod"
+    assert config.api_id == "a1b2c3d4e5"
+
+
+def test_values_given_with_dash_c_arrive_as_strings_and_parse() -> None:
+    config = config_from(client_accounts="444455556666, 777788889999", client_region="us-east-1")
+    assert config.client_accounts == ("444455556666", "777788889999")
+    assert config.client_region.name == "us-east-1"
+
+
+def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
+    config = config_from(stage=None, api_id="")
+    assert config.stage == "prod"
+    assert config.api_id is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "expected"),
+    [
+        ({"api_account": "11112222333"}, "api_account", "12-digit AWS account id"),
+        ({"api_account": 111122223333}, "api_account", "as a string"),
+        ({"api_account": None}, "api_account", "is not set"),
+        ({"api_region": "eu-west"}, "api_region", "AWS region name"),
+        ({"api_region": "eu-west-9"}, "api_region", "region known to aws-cdk-lib"),
+        ({"client_region": "EU-WEST-1"}, "client_region", "AWS region name"),
+        ({"client_region": "cn-north-1"}, "client_region", "same partition as api_region"),
+        ({"client_accounts": []}, "client_accounts", "at least one"),
+        ({"client_accounts": ""}, "client_accounts", "at least one"),
+        ({"client_accounts": "444455556666,12"}, "client_accounts", "12-digit AWS account id"),
+        ({"client_accounts": {"a": 1}}, "client_accounts", "list of 12-digit account ids"),
+        ({"client_accounts": "444455556666,444455556666"}, "client_accounts", "repeated: 444455556666"),
+        ({"stage": "prod stage"}, "stage", "letters, digits"),
+        ({"stage": "s" * 34}, "stage", "at most 33 characters"),
+        ({"api_id": "A1B2C3D4E5"}, "api_id", "10 lowercase letters and digits"),
+        ({"api_id": "a1b2c3"}, "api_id", "10 lowercase letters and digits"),
+        ({"client_acounts": ["444455556666"]}, "client_acounts", "did you mean 'client_accounts'"),
+    ],
+)
+def test_each_rule_names_the_key_the_value_and_the_fix(overrides: dict[str, Any], key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**overrides)
+    message = str(raised.value)
+    assert raised.value.key == key
+    assert f"context key '{key}'" in message
+    assert expected in message
+    assert f"-c {key}=" in message
+
+
+def test_stage_limit_follows_from_the_iam_role_name_limit() -> None:
+    longest = config_from(stage="s" * 33)
+    assert len(longest.requestor_role_name) == 64
+
+
+def test_cdk_context_keys_that_are_not_ours_are_left_alone() -> None:
+    config = config_from(**{"@aws-cdk/core:target": True, "notices": False})
+    assert config.api_account == "111122223333"
+
+
+def test_app_reports_a_bad_value_without_traceback_and_writes_nothing(tmp_path: Any) -> None:
+    context = {**cdk_json_context(), "client_accounts": "444455556666,not-an-account"}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Invalid configuration: context key 'client_accounts' is 'not-an-account'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
