@@ -1,0 +1,154 @@
+"""ApiStack's template: every security property of the API account's side."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from stacks.routes import ROUTES
+from tests.conftest import SynthesizedApp, synthesize
+
+REQUESTOR_ROLE_ARN = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def synth() -> SynthesizedApp:
+    return synthesize()
+
+
+@pytest.fixture(scope="module")
+def template(synth: SynthesizedApp) -> Template:
+    return synth.api
+
+
+def resource_policy(template: Template) -> dict:
+    (api,) = template.find_resources("AWS::ApiGateway::RestApi").values()
+    return api["Properties"]["Policy"]
+
+
+def test_stack_is_pinned_to_the_api_account_and_region(synth: SynthesizedApp) -> None:
+    assert synth.api_stack.account == "111122223333"
+    assert synth.api_stack.region == "eu-west-1"
+
+
+def test_every_method_requires_iam_authorization(template: Template) -> None:
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    assert methods, "the API has no methods"
+    assert {name: m["Properties"]["AuthorizationType"] for name, m in methods.items()} == {
+        name: "AWS_IAM" for name in methods
+    }
+
+
+def test_methods_are_exactly_the_routes(template: Template) -> None:
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods.values()) == sorted(r.method for r in ROUTES)
+    paths = {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
+    assert paths == {"orders", "{id}"}
+
+
+def test_api_is_regional(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}, "Name": "orders-api-prod"}
+    )
+
+
+def test_resource_policy_admits_only_the_requestor_role_of_each_client_account(template: Template) -> None:
+    allow = resource_policy(template)["Statement"][0]
+    assert allow == {
+        "Sid": "AllowAdmittedPrincipals",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": "execute-api:Invoke",
+        "Resource": ["execute-api:/prod/GET/", "execute-api:/prod/GET/orders/*", "execute-api:/prod/POST/orders"],
+        "Condition": {"StringEquals": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
+    }
+
+
+def test_resource_policy_denies_every_other_principal(template: Template) -> None:
+    deny = resource_policy(template)["Statement"][1]
+    assert deny == {
+        "Sid": "DenyEveryoneElse",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
+    }
+
+
+def test_resource_policy_is_scoped_to_this_api_only(template: Template) -> None:
+    resources = []
+    for statement in resource_policy(template)["Statement"]:
+        resource = statement["Resource"]
+        resources += resource if isinstance(resource, list) else [resource]
+    assert resources and all(r.startswith("execute-api:/") for r in resources), resources
+
+
+def test_stage_has_tracing_metrics_and_throttling(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "prod",
+            "TracingEnabled": True,
+            "MethodSettings": [
+                Match.object_like(
+                    {"MetricsEnabled": True, "ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100, "HttpMethod": "*"}
+                )
+            ],
+        },
+    )
+
+
+def test_no_account_wide_cloudwatch_role_is_created(template: Template) -> None:
+    template.resource_count_is("AWS::ApiGateway::Account", 0)
+
+
+def test_backend_function_runtime_architecture_logging_and_tracing(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "Handler": "handler.handler",
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
+            "TracingConfig": {"Mode": "Active"},
+        },
+    )
+
+
+def test_backend_logs_have_a_retention(template: Template) -> None:
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_backend_role_has_no_managed_policies(template: Template) -> None:
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_only_api_gateway_may_invoke_the_backend_and_only_for_its_routes(template: Template) -> None:
+    route_suffixes = set()
+    for permission in template.find_resources("AWS::Lambda::Permission").values():
+        assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        prefix, api, _, stage, route_suffix = permission["Properties"]["SourceArn"]["Fn::Join"][1]
+        assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:"
+        assert api["Ref"].startswith("OrdersApi") and stage["Ref"].startswith("OrdersApiDeploymentStageprod")
+        route_suffixes.add(route_suffix)
+    assert route_suffixes == {f"/{route.arn_suffix}" for route in ROUTES}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ApiId", {"Ref": Match.string_like_regexp("^OrdersApi")}),
+        ("ApiAccount", "111122223333"),
+        ("ApiRegion", "eu-west-1"),
+        ("Stage", {"Ref": Match.string_like_regexp("^OrdersApiDeploymentStageprod")}),
+        ("ApiUrl", {"Fn::Join": ["", Match.array_with(["https://", ".execute-api.eu-west-1."])]}),
+    ],
+)
+def test_outputs_for_phase_two(template: Template, name: str, value: object) -> None:
+    template.has_output(name, {"Value": value})
+
+
+def test_no_other_outputs(template: Template) -> None:
+    assert set(template.find_outputs("*")) == {"ApiId", "ApiUrl", "ApiAccount", "ApiRegion", "Stage"}

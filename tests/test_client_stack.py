@@ -1,0 +1,183 @@
+"""ClientStack's template: the requestor, and a role that may invoke this API only."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Capture, Match, Template
+
+from tests.conftest import SynthesizedApp, synthesize
+
+API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
+
+
+@pytest.fixture(scope="module")
+def synth() -> SynthesizedApp:
+    return synthesize()
+
+
+@pytest.fixture(scope="module")
+def template(synth: SynthesizedApp) -> Template:
+    return synth.client
+
+
+def policy_statements(template: Template) -> list[dict]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_stack_is_pinned_to_the_client_account_and_region(synth: SynthesizedApp) -> None:
+    (stack,) = synth.client_stacks
+    assert (stack.stack_name, stack.account, stack.region) == ("ClientStack", "444455556666", "eu-west-1")
+
+
+def test_role_may_invoke_exactly_this_apis_stage_routes(template: Template) -> None:
+    invoke = [s for s in policy_statements(template) if "execute-api" in str(s["Action"])]
+    assert invoke == [
+        {
+            "Sid": "InvokeTheOrdersApiOnly",
+            "Effect": "Allow",
+            "Action": "execute-api:Invoke",
+            "Resource": [f"{API_ARN}/prod/GET/", f"{API_ARN}/prod/GET/orders/*", f"{API_ARN}/prod/POST/orders"],
+        }
+    ]
+
+
+def test_role_has_no_wildcard_action_and_no_wildcard_resource_but_xray(template: Template) -> None:
+    for statement in policy_statements(template):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        if statement["Resource"] == "*":
+            # X-Ray accepts no narrower resource.
+            assert set(actions) == {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+
+def test_role_has_no_managed_policies_and_is_assumed_by_lambda_only(template: Template) -> None:
+    (role,) = template.find_resources("AWS::IAM::Role").values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+
+
+def test_role_name_is_the_one_the_api_resource_policy_admits(synth: SynthesizedApp) -> None:
+    admitted = Capture()
+    synth.api.has_resource_properties(
+        "AWS::ApiGateway::RestApi",
+        {
+            "Policy": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Allow", "Condition": {"StringEquals": {"aws:PrincipalArn": admitted}}})]
+                )
+            }
+        },
+    )
+    role_name = Capture()
+    synth.client.has_resource_properties("AWS::IAM::Role", {"RoleName": role_name})
+    assert admitted.as_array() == [f"arn:aws:iam::444455556666:role/{role_name.as_string()}"]
+
+
+def test_requestor_is_configured_with_the_api_url_and_region(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": {
+                    "API_URL": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod",
+                    "API_REGION": "eu-west-1",
+                }
+            },
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
+            "TracingConfig": {"Mode": "Active"},
+        },
+    )
+
+
+def test_requestor_logs_have_a_retention_and_only_the_function_writes_them(template: Template) -> None:
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+    (logs,) = [s for s in policy_statements(template) if "logs:PutLogEvents" in s["Action"]]
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    log_group, attribute = logs["Resource"]["Fn::GetAtt"]
+    assert log_group.startswith("RequestorLogs") and attribute == "Arn"
+
+
+def test_outputs_name_the_function_and_role(template: Template) -> None:
+    template.has_output("RequestorFunctionName", {"Value": {"Ref": Match.string_like_regexp("^RequestorFunction")}})
+    template.has_output("RequestorRoleArn", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("^RequestorRole"), "Arn"]}})
+
+
+@pytest.fixture(scope="module")
+def variant() -> SynthesizedApp:
+    """Two client accounts in another region than the API, in the China partition."""
+    return synthesize(
+        api_region="cn-north-1",
+        client_region="cn-northwest-1",
+        client_accounts="444455556666,777788889999",
+    )
+
+
+def test_one_client_stack_per_client_account(variant: SynthesizedApp) -> None:
+    stacks = {stack.stack_name: stack.account for stack in variant.client_stacks}
+    assert stacks == {"ClientStack-444455556666": "444455556666", "ClientStack-777788889999": "777788889999"}
+    assert {stack.region for stack in variant.client_stacks} == {"cn-northwest-1"}
+
+
+def test_client_in_another_region_signs_for_the_apis_region_and_partition(variant: SynthesizedApp) -> None:
+    template = variant.clients["ClientStack-777788889999"]
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": {
+                    "API_URL": "https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod",
+                    "API_REGION": "cn-north-1",
+                }
+            }
+        },
+    )
+    invoke = [s for s in policy_statements(template) if s.get("Sid") == "InvokeTheOrdersApiOnly"]
+    assert invoke[0]["Resource"][0] == "arn:aws-cn:execute-api:cn-north-1:111122223333:a1b2c3d4e5/prod/GET/"
+    template.has_resource_properties("AWS::IAM::Role", {"RoleName": "orders-api-requestor-prod-cn-northwest-1"})
+
+
+def test_api_admits_the_requestor_role_of_every_client_account(variant: SynthesizedApp) -> None:
+    variant.api.has_resource_properties(
+        "AWS::ApiGateway::RestApi",
+        {
+            "Policy": Match.object_like(
+                {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {
+                                        "AWS": [
+                                            "arn:aws-cn:iam::444455556666:root",
+                                            "arn:aws-cn:iam::777788889999:root",
+                                        ]
+                                    },
+                                    "Condition": {
+                                        "StringEquals": {
+                                            "aws:PrincipalArn": [
+                                                "arn:aws-cn:iam::444455556666:role/orders-api-requestor-prod-cn-northwest-1",
+                                                "arn:aws-cn:iam::777788889999:role/orders-api-requestor-prod-cn-northwest-1",
+                                            ]
+                                        }
+                                    },
+                                }
+                            )
+                        ]
+                    )
+                }
+            )
+        },
+    )
+
+
+def test_without_api_id_only_the_api_stack_is_defined() -> None:
+    assert synthesize(api_id=None).client_stacks == []
