@@ -32,17 +32,17 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     request_id = getattr(context, "aws_request_id", None)
     if not isinstance(event, dict):
         return _response(400, {"message": "expected an API Gateway proxy event (a JSON object)"})
-    route = (event.get("httpMethod"), event.get("resource"))
+    method, resource = event.get("httpMethod"), event.get("resource")
+    answer = ROUTES.get((method, resource)) if isinstance(method, str) and isinstance(resource, str) else None
+    if answer is None:
+        return _response(404, {"message": f"no route for {method} {event.get('path')}"})
     try:
-        answer = ROUTES.get(route)
-        if answer is None:
-            return _response(404, {"message": f"no route for {route[0]} {event.get('path')}"})
         return answer(event)
     except BadRequest as error:
         return _response(400, {"message": str(error)})
     except Exception:
         # An unexpected fault must not leak details to the caller; the log has them.
-        logger.exception("unhandled error", extra={"route": f"{route[0]} {route[1]}"})
+        logger.exception("unhandled error", extra={"route": f"{method} {resource}"})
         return _response(500, {"message": "internal error", "requestId": request_id})
 
 
