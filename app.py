@@ -9,6 +9,7 @@ import aws_cdk as cdk
 
 from stacks.api_stack import ApiStack
 from stacks.client_stack import ClientStack
+from stacks.compliance import attach_security_checks
 from stacks.config import AppConfig, ConfigError
 
 
@@ -17,7 +18,9 @@ def client_stack_name(config: AppConfig, account: str) -> str:
 
 
 def build_stacks(app: cdk.App, config: AppConfig) -> tuple[ApiStack, list[ClientStack]]:
-    """Add ApiStack and, once api_id is known, one client stack per client account."""
+    """Add ApiStack and, once api_id is known, one client stack per client account,
+    all checked by cdk-nag when the app is synthesized."""
+    attach_security_checks(app)
     api_stack = ApiStack(
         app,
         "ApiStack",
@@ -49,10 +52,10 @@ def main() -> int:
     app = cdk.App()
     try:
         config = load_config(app)
+        build_stacks(app, config)
     except ConfigError as error:
         print(f"Invalid configuration: {error}", file=sys.stderr)
         return 1
-    build_stacks(app, config)
     if config.api_id is None:
         print(
             "Note: api_id is not set, so only ApiStack is defined. Deploy ApiStack, "

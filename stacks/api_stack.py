@@ -10,6 +10,7 @@ from constructs import Construct
 from stacks.config import AppConfig
 from stacks.iam_rest_api import IamRestApi
 from stacks.python_function import PythonFunction
+from stacks.resource_policy import resource_policy
 from stacks.routes import ROUTES
 
 
@@ -29,11 +30,12 @@ class ApiStack(Stack):
             "OrdersApi",
             api_name=f"orders-api-{config.stage}",
             stage_name=config.stage,
-            partition=config.api_region.partition,
             routes=ROUTES,
             backend=self.backend.function,
-            admitted_accounts=config.client_accounts,
-            admitted_principal_arns=[config.requestor_role_arn(account) for account in config.client_accounts],
+            policy=resource_policy(config.stage, ROUTES, config.admission),
+            throttle_rate=config.throttle_rate,
+            throttle_burst=config.throttle_burst,
+            create_cloudwatch_role=config.create_cloudwatch_role,
         )
         rest_api = self.api.api
         # Output names match the context keys of phase two, to be copied as they are.

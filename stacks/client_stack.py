@@ -9,6 +9,7 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.compliance import acknowledge
 from stacks.config import AppConfig
 from stacks.python_function import PythonFunction
 from stacks.routes import ROUTES
@@ -37,5 +38,12 @@ class ClientStack(Stack):
                 resources=[config.execute_api_arn(route) for route in ROUTES],
             )
         )
+        for route in ROUTES:
+            if "*" in route.arn_suffix:
+                acknowledge(
+                    self.requestor.role,
+                    f"IAM5[Resource::{config.execute_api_arn(route)}]",
+                    f"The '*' stands for the path parameter of {route.method} {route.path}, on this API's stage only.",
+                )
         CfnOutput(self, "RequestorFunctionName", value=self.requestor.function.function_name)
         CfnOutput(self, "RequestorRoleArn", value=self.requestor.role.role_arn)

@@ -20,14 +20,33 @@ ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 STAGE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 API_ID_PATTERN = re.compile(r"^[a-z0-9]{10}$")
+ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
+ORG_PATH_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}/r-[a-z0-9]{4,32}(/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})*/\*?$")
+ROLE_ARN_PATTERN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>\d{12}|\*):role/[\w+=,.@/*?-]{1,512}$")
 IAM_ROLE_NAME_LIMIT = 64
+MAX_THROTTLE_RATE = 10000
+MAX_THROTTLE_BURST = 5000
 
 # The requestor role's name is the contract between the two stacks: ClientStack
 # creates the role under this name and ApiStack's resource policy admits exactly
 # this name in each client account.
 REQUESTOR_ROLE_PREFIX = "orders-api-requestor"
 
-KNOWN_KEYS = ("api_account", "api_region", "client_accounts", "client_region", "stage", "api_id")
+KNOWN_KEYS = (
+    "api_account",
+    "api_region",
+    "client_accounts",
+    "client_region",
+    "stage",
+    "api_id",
+    "throttle_rate",
+    "throttle_burst",
+    "create_cloudwatch_role",
+    "allowed_principal_arns",
+    "org_id",
+    "org_paths",
+)
+LONG_LIST = 5
 
 
 class ConfigError(ValueError):
@@ -35,7 +54,12 @@ class ConfigError(ValueError):
 
     def __init__(self, key: str, value: Any, expected: str) -> None:
         self.key = key
-        found = "is not set" if value is None else f"is {value!r}"
+        if value is None:
+            found = "is not set"
+        elif isinstance(value, (list, tuple)) and len(value) > LONG_LIST:
+            found = f"is a list of {len(value)} values"
+        else:
+            found = f"is {value!r}"
         super().__init__(
             f"context key '{key}' {found}: expected {expected}. "
             f"Fix it in cdk.json or pass -c {key}=<value>."
@@ -50,6 +74,33 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Admission:
+    """Who the API's resource policy admits: the requestor role in each of
+    `requestor_accounts` ("*": any account of the organization) and the
+    `extra_principal_arns`, matched with ArnLike on aws:PrincipalArn; within an AWS
+    Organization (and some of its paths) when `org_id` is set."""
+
+    partition: str
+    requestor_role_name: str
+    requestor_accounts: tuple[str, ...]
+    extra_principal_arns: tuple[str, ...] = ()
+    org_id: str | None = None
+    org_paths: tuple[str, ...] = ()
+
+    @property
+    def principal_arns(self) -> tuple[str, ...]:
+        requestors = tuple(
+            f"arn:{self.partition}:iam::{account}:role/{self.requestor_role_name}" for account in self.requestor_accounts
+        )
+        return requestors + self.extra_principal_arns
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        named = (arn.split(":")[4] for arn in self.principal_arns)
+        return tuple(dict.fromkeys(account for account in named if account != "*"))
+
+
+@dataclass(frozen=True)
 class AppConfig:
     api_account: str
     api_region: Region
@@ -57,13 +108,29 @@ class AppConfig:
     client_region: Region
     stage: str
     api_id: str | None
+    throttle_rate: float = 50
+    throttle_burst: int = 100
+    create_cloudwatch_role: bool = True
+    allowed_principal_arns: tuple[str, ...] = ()
+    org_id: str | None = None
+    org_paths: tuple[str, ...] = ()
+
+    @property
+    def admission(self) -> Admission:
+        # In an organization the requestor role is admitted by name in any member
+        # account; otherwise by its full ARN in each client account.
+        return Admission(
+            partition=self.api_region.partition,
+            requestor_role_name=self.requestor_role_name,
+            requestor_accounts=("*",) if self.org_id else self.client_accounts,
+            extra_principal_arns=self.allowed_principal_arns,
+            org_id=self.org_id,
+            org_paths=self.org_paths,
+        )
 
     @property
     def requestor_role_name(self) -> str:
         return requestor_role_name(self.stage, self.client_region.name)
-
-    def requestor_role_arn(self, client_account: str) -> str:
-        return f"arn:{self.api_region.partition}:iam::{client_account}:role/{self.requestor_role_name}"
 
     @property
     def api_url(self) -> str:
@@ -107,6 +174,7 @@ class AppConfig:
             )
         stage = _parse_stage(get("stage"), client_region.name)
         api_id_value = get("api_id")
+        org_id = _parse_org_id(get("org_id"))
         return cls(
             api_account=_parse_account("api_account", get("api_account")),
             api_region=api_region,
@@ -114,6 +182,14 @@ class AppConfig:
             client_region=client_region,
             stage=stage,
             api_id=None if _is_unset(api_id_value) else _parse_api_id(api_id_value),
+            throttle_rate=_parse_number("throttle_rate", get("throttle_rate"), default=50, maximum=MAX_THROTTLE_RATE),
+            throttle_burst=int(
+                _parse_number("throttle_burst", get("throttle_burst"), default=100, maximum=MAX_THROTTLE_BURST, whole=True)
+            ),
+            create_cloudwatch_role=_parse_bool("create_cloudwatch_role", get("create_cloudwatch_role"), default=True),
+            allowed_principal_arns=_parse_role_arns(get("allowed_principal_arns"), api_region.partition, org_id),
+            org_id=org_id,
+            org_paths=_parse_org_paths(get("org_paths"), org_id),
         )
 
 
@@ -143,21 +219,89 @@ def _parse_account(key: str, value: Any) -> str:
     return value
 
 
-def _parse_accounts(value: Any) -> tuple[str, ...]:
-    key = "client_accounts"
+def _parse_list(key: str, value: Any, items_are: str) -> tuple[Any, ...]:
+    """A JSON list, or a comma-separated string as `-c` gives it; unset is empty."""
+    if _is_unset(value):
+        return ()
     if isinstance(value, str):
         items = [item.strip() for item in value.split(",")]
     elif isinstance(value, list):
         items = value
     else:
-        raise ConfigError(key, value, "a list of 12-digit account ids, or a comma-separated string of them")
-    if not items or items == [""]:
-        raise ConfigError(key, value, "at least one 12-digit account id")
-    accounts = tuple(_parse_account(key, item) for item in items)
-    duplicates = sorted({account for account in accounts if accounts.count(account) > 1})
+        raise ConfigError(key, value, f"a list of {items_are}, or a comma-separated string of them")
+    duplicates = sorted({str(item) for item in items if items.count(item) > 1})
     if duplicates:
-        raise ConfigError(key, value, f"each account once (repeated: {', '.join(duplicates)})")
-    return accounts
+        raise ConfigError(key, value, f"each value once (repeated: {', '.join(duplicates)})")
+    return tuple(items)
+
+
+def _parse_accounts(value: Any) -> tuple[str, ...]:
+    key = "client_accounts"
+    items = _parse_list(key, value, "12-digit account ids")
+    if not items:
+        raise ConfigError(key, value, "at least one 12-digit account id")
+    return tuple(_parse_account(key, item) for item in items)
+
+
+def _parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[str, ...]:
+    key = "allowed_principal_arns"
+    arns = _parse_list(key, value, "IAM role ARNs")
+    for arn in arns:
+        parts = ROLE_ARN_PATTERN.match(arn) if isinstance(arn, str) else None
+        if parts is None or parts["partition"] != partition:
+            raise ConfigError(
+                key,
+                arn,
+                f"an IAM role ARN or pattern in partition {partition}, such as "
+                f"arn:{partition}:iam::444455556666:role/orders-* (* and ? are wildcards)",
+            )
+        if parts["account"] == "*" and org_id is None:
+            raise ConfigError(key, arn, "a 12-digit account in the ARN; a wildcard account needs org_id")
+    return arns
+
+
+def _parse_org_id(value: Any) -> str | None:
+    if _is_unset(value):
+        return None
+    if not isinstance(value, str) or not ORG_ID_PATTERN.match(value):
+        raise ConfigError("org_id", value, "an AWS Organizations id such as o-a1b2c3d4e5")
+    return value
+
+
+def _parse_org_paths(value: Any, org_id: str | None) -> tuple[str, ...]:
+    key = "org_paths"
+    paths = _parse_list(key, value, "organization entity paths")
+    if paths and org_id is None:
+        raise ConfigError(key, value, "no value unless org_id is set too")
+    for path in paths:
+        if not isinstance(path, str) or not ORG_PATH_PATTERN.match(path) or not path.startswith(f"{org_id}/"):
+            raise ConfigError(
+                key, path, f"an entity path in {org_id}, such as {org_id}/r-ab12/ou-ab12-11111111/*"
+            )
+    return paths
+
+
+def _parse_number(key: str, value: Any, *, default: float, maximum: float, whole: bool = False) -> float:
+    if _is_unset(value):
+        return default
+    kind = "whole number" if whole else "number"
+    try:
+        number = (int if whole else float)(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 < number <= maximum or (isinstance(value, float) and whole):
+        raise ConfigError(key, value, f"a {kind} greater than 0 and at most {maximum}")
+    return number
+
+
+def _parse_bool(key: str, value: Any, *, default: bool) -> bool:
+    if _is_unset(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, value, "true or false")
 
 
 def _parse_region(key: str, value: Any) -> Region:

@@ -1,27 +1,63 @@
-"""A regional REST API that only named IAM principals may invoke."""
+"""A regional REST API that only IAM-signed requests of admitted principals may invoke."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.compliance import LOG_GROUP_KMS, STAGE_CACHE, acknowledge, skip_checkov
 from stacks.routes import Route
 
-INVOKE = "execute-api:Invoke"
-THROTTLE_RATE_PER_SECOND = 50
-THROTTLE_BURST = 100
+ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+Field = apigateway.AccessLogField
+# One JSON line per request: enough to trace every denied call to who tried it.
+ACCESS_LOG_FIELDS = {
+    "requestId": Field.context_request_id(),
+    "extendedRequestId": Field.context_extended_request_id(),
+    "requestTime": Field.context_request_time(),
+    "callerAccount": Field.context_identity_account_id(),
+    "callerPrincipalArn": Field.context_identity_user_arn(),
+    "caller": Field.context_identity_caller(),
+    "callerOrgId": Field.context_identity_principal_org_id(),
+    "sourceIp": Field.context_identity_source_ip(),
+    "userAgent": Field.context_identity_user_agent(),
+    "httpMethod": Field.context_http_method(),
+    "resourcePath": Field.context_resource_path(),
+    "status": Field.context_status(),
+    "responseLatencyMs": Field.context_response_latency(),
+    "integrationLatencyMs": Field.context_integration_latency(),
+    "errorType": Field.context_error_response_type(),
+    "errorMessage": Field.context_error_message(),
+    "authenticateError": Field.context_authenticate_error(),
+    "authorizeError": Field.context_authorize_error(),
+}
+# The 403s a caller of an IAM-authorized API meets, answered in JSON with the
+# request id to quote; the defaults cover every other error the same way.
+GATEWAY_RESPONSES = {
+    "MissingAuthenticationToken": apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    "AccessDenied": apigateway.ResponseType.ACCESS_DENIED,
+    "InvalidSignature": apigateway.ResponseType.INVALID_SIGNATURE,
+    "ExpiredToken": apigateway.ResponseType.EXPIRED_TOKEN,
+    "Default4xx": apigateway.ResponseType.DEFAULT_4_XX,
+    "Default5xx": apigateway.ResponseType.DEFAULT_5_XX,
+}
+GATEWAY_RESPONSE_TEMPLATE = (
+    '{"message": $context.error.messageString, "type": "$context.error.responseType", '
+    '"requestId": "$context.requestId"}'
+)
 
 
 class IamRestApi(Construct):
-    """Every route requires SigV4 (AuthorizationType IAM), and the resource policy
-    admits only `admitted_principal_arns`, each calling from its own account in
-    `admitted_accounts`.
+    """Every route requires SigV4 (AuthorizationType IAM); `policy` says who may call.
 
-    Exposes `api` (the RestApi) and `stage`.
+    Exposes `api` (the RestApi), `stage` and `access_logs` (the stage's access log group).
     """
 
     def __init__(
@@ -31,67 +67,81 @@ class IamRestApi(Construct):
         *,
         api_name: str,
         stage_name: str,
-        partition: str,
         routes: Sequence[Route],
         backend: lambda_.IFunction,
-        admitted_accounts: Sequence[str],
-        admitted_principal_arns: Sequence[str],
+        policy: iam.PolicyDocument,
+        throttle_rate: float,
+        throttle_burst: int,
+        create_cloudwatch_role: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=ACCESS_LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+        )
         self.api = apigateway.RestApi(
             self,
             "Api",
             rest_api_name=api_name,
             description="Orders API, callable only by IAM-signed requests of admitted principals",
             endpoint_configuration=apigateway.EndpointConfiguration(types=[apigateway.EndpointType.REGIONAL]),
-            policy=_resource_policy(stage_name, partition, routes, admitted_accounts, admitted_principal_arns),
+            policy=policy,
             default_method_options=apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM),
-            cloud_watch_role=False,
+            # Stage logs need the account-wide API Gateway CloudWatch role; an account
+            # that already has one sets create_cloudwatch_role=false.
+            cloud_watch_role=create_cloudwatch_role,
             deploy_options=apigateway.StageOptions(
                 stage_name=stage_name,
                 tracing_enabled=True,
                 metrics_enabled=True,
-                throttling_rate_limit=THROTTLE_RATE_PER_SECOND,
-                throttling_burst_limit=THROTTLE_BURST,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
             ),
         )
         # RestApi always adds an "Endpoint" output with a generated name; the stack
         # exports the same URL under a name that says what it is.
         self.api.node.try_remove_child("Endpoint")
+        for response_id, response_type in GATEWAY_RESPONSES.items():
+            self.api.add_gateway_response(
+                response_id,
+                type=response_type,
+                templates={"application/json": GATEWAY_RESPONSE_TEMPLATE},
+            )
+        validator = self.api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
         integration = apigateway.LambdaIntegration(backend, allow_test_invoke=False)
         for route in routes:
-            self.api.root.resource_for_path(route.path).add_method(route.method, integration)
+            models = None
+            if route.body_schema is not None:
+                model = self.api.add_model(f"{route.body_schema.title}Model", schema=route.body_schema)
+                models = {"application/json": model}
+            method = self.api.root.resource_for_path(route.path).add_method(
+                route.method, integration, request_validator=validator, request_models=models
+            )
+            acknowledge(
+                method,
+                "COG4",
+                "IAM (SigV4) authorization is the point of this API: callers are AWS principals, "
+                "not Cognito users.",
+            )
         self.stage = self.api.deployment_stage
-
-
-def _resource_policy(
-    stage_name: str,
-    partition: str,
-    routes: Sequence[Route],
-    admitted_accounts: Sequence[str],
-    admitted_principal_arns: Sequence[str],
-) -> iam.PolicyDocument:
-    # `execute-api:/...` is API Gateway's shorthand for THIS API's ARN; an
-    # `arn:...:execute-api:REGION:ACCOUNT:*` resource would cover every API in the account.
-    principal_arn_is_admitted = {"aws:PrincipalArn": list(admitted_principal_arns)}
-    return iam.PolicyDocument(
-        statements=[
-            iam.PolicyStatement(
-                sid="AllowAdmittedPrincipals",
-                principals=[iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in admitted_accounts],
-                actions=[INVOKE],
-                resources=[f"execute-api:/{stage_name}/{route.arn_suffix}" for route in routes],
-                conditions={"StringEquals": principal_arn_is_admitted},
-            ),
-            # Without it, principals of the API's own account whose identity policy
-            # allows execute-api:Invoke could call too: same-account calls need only one Allow.
-            iam.PolicyStatement(
-                sid="DenyEveryoneElse",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=[INVOKE],
-                resources=["execute-api:/*"],
-                conditions={"StringNotEquals": principal_arn_is_admitted},
-            ),
-        ]
-    )
+        skip_checkov(self.access_logs, LOG_GROUP_KMS)
+        skip_checkov(self.stage, STAGE_CACHE)
+        acknowledge(
+            self.stage,
+            "APIG3",
+            "No WAF web ACL: every method requires a SigV4 signature from a principal the resource policy "
+            "admits, and the stage is throttled; unsigned requests are refused before any integration runs.",
+        )
+        cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
+        if cloud_watch_role is not None:
+            acknowledge(
+                cloud_watch_role,
+                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                "The account-wide API Gateway CloudWatch role uses the AWS managed policy made for it, "
+                "which API Gateway needs to write the logs of any API in the account.",
+            )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Capture, Match, Template
 
 from stacks.routes import ROUTES
 from tests.conftest import SynthesizedApp, synthesize
@@ -60,7 +62,7 @@ def test_resource_policy_admits_only_the_requestor_role_of_each_client_account(t
         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
         "Action": "execute-api:Invoke",
         "Resource": ["execute-api:/prod/GET/", "execute-api:/prod/GET/orders/*", "execute-api:/prod/POST/orders"],
-        "Condition": {"StringEquals": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
+        "Condition": {"ArnLike": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
     }
 
 
@@ -72,7 +74,7 @@ def test_resource_policy_denies_every_other_principal(template: Template) -> Non
         "Principal": {"AWS": "*"},
         "Action": "execute-api:Invoke",
         "Resource": "execute-api:/*",
-        "Condition": {"StringNotEquals": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
     }
 
 
@@ -99,8 +101,109 @@ def test_stage_has_tracing_metrics_and_throttling(template: Template) -> None:
     )
 
 
-def test_no_account_wide_cloudwatch_role_is_created(template: Template) -> None:
-    template.resource_count_is("AWS::ApiGateway::Account", 0)
+def test_stage_access_logs_are_json_with_the_callers_identity_and_the_auth_error(template: Template) -> None:
+    destination, log_format = Capture(), Capture()
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage", {"AccessLogSetting": {"DestinationArn": destination, "Format": log_format}}
+    )
+    prefix, log_group = destination.as_object()["Fn::Join"][1]
+    assert prefix == "arn:aws:logs:eu-west-1:111122223333:log-group:"
+    assert log_group["Ref"].startswith("OrdersApiAccessLogs")
+    fields = json.loads(log_format.as_string())
+    assert {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "callerAccount": "$context.identity.accountId",
+        "callerPrincipalArn": "$context.identity.userArn",
+        "sourceIp": "$context.identity.sourceIp",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLatencyMs": "$context.responseLatency",
+        "errorMessage": "$context.error.message",
+        "authorizeError": "$context.authorize.error",
+        "authenticateError": "$context.authenticate.error",
+    }.items() <= fields.items()
+
+
+def test_access_logs_are_kept_a_year(template: Template) -> None:
+    (log_group,) = [
+        resource
+        for name, resource in template.find_resources("AWS::Logs::LogGroup").items()
+        if name.startswith("OrdersApiAccessLogs")
+    ]
+    assert log_group["Properties"]["RetentionInDays"] == 365
+    assert log_group["DeletionPolicy"] == "Retain"
+
+
+def test_execution_logs_record_errors_without_request_data(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"MethodSettings": [Match.object_like({"LoggingLevel": "ERROR", "DataTraceEnabled": False})]},
+    )
+
+
+@pytest.mark.parametrize(
+    "response_type",
+    ["MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "INVALID_SIGNATURE", "EXPIRED_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"],
+)
+def test_gateway_errors_answer_json_with_the_request_id(template: Template, response_type: str) -> None:
+    body = Capture()
+    template.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {"ResponseType": response_type, "ResponseTemplates": {"application/json": body}},
+    )
+    assert '"requestId": "$context.requestId"' in body.as_string()
+    assert '"message": $context.error.messageString' in body.as_string()
+
+
+def test_post_body_is_validated_by_api_gateway_against_the_order_schema(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::RequestValidator", {"ValidateRequestBody": True, "ValidateRequestParameters": True}
+    )
+    template.has_resource_properties(
+        "AWS::ApiGateway::Model",
+        {
+            "ContentType": "application/json",
+            "Schema": Match.object_like(
+                {"required": ["category"], "additionalProperties": False, "type": "object"}
+            ),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApiGateway::Method",
+        {
+            "HttpMethod": "POST",
+            "RequestValidatorId": {"Ref": Match.string_like_regexp("^OrdersApiValidator")},
+            "RequestModels": {"application/json": {"Ref": Match.string_like_regexp("^OrdersApiNewOrderModel")}},
+        },
+    )
+
+
+def test_account_wide_cloudwatch_role_is_created_by_default(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::Account", {"CloudWatchRoleArn": {"Fn::GetAtt": [Match.string_like_regexp("CloudWatchRole"), "Arn"]}}
+    )
+    template.has_resource("AWS::IAM::Role", {"DeletionPolicy": "Retain", "Properties": Match.object_like({
+        "AssumeRolePolicyDocument": Match.object_like({"Statement": [Match.object_like({"Principal": {"Service": "apigateway.amazonaws.com"}})]}),
+    })})
+
+
+@pytest.fixture(scope="module")
+def tuned() -> SynthesizedApp:
+    return synthesize(create_cloudwatch_role="false", throttle_rate="10", throttle_burst="20")
+
+
+def test_an_account_with_a_cloudwatch_role_can_skip_creating_one(tuned: SynthesizedApp) -> None:
+    tuned.api.resource_count_is("AWS::ApiGateway::Account", 0)
+    assert not [r for r in tuned.api.find_resources("AWS::IAM::Role") if "CloudWatchRole" in r]
+
+
+def test_throttling_comes_from_context(tuned: SynthesizedApp) -> None:
+    tuned.api.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"MethodSettings": [Match.object_like({"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20})]},
+    )
 
 
 def test_backend_function_runtime_architecture_logging_and_tracing(template: Template) -> None:
@@ -121,8 +224,8 @@ def test_backend_logs_have_a_retention(template: Template) -> None:
 
 
 def test_backend_role_has_no_managed_policies(template: Template) -> None:
-    for role in template.find_resources("AWS::IAM::Role").values():
-        assert "ManagedPolicyArns" not in role["Properties"]
+    (role,) = [r for name, r in template.find_resources("AWS::IAM::Role").items() if name.startswith("BackendRole")]
+    assert "ManagedPolicyArns" not in role["Properties"]
 
 
 def test_only_api_gateway_may_invoke_the_backend_and_only_for_its_routes(template: Template) -> None:

@@ -69,7 +69,7 @@ def test_role_name_is_the_one_the_api_resource_policy_admits(synth: SynthesizedA
         {
             "Policy": {
                 "Statement": Match.array_with(
-                    [Match.object_like({"Effect": "Allow", "Condition": {"StringEquals": {"aws:PrincipalArn": admitted}}})]
+                    [Match.object_like({"Effect": "Allow", "Condition": {"ArnLike": {"aws:PrincipalArn": admitted}}})]
                 )
             }
         },
@@ -162,7 +162,7 @@ def test_api_admits_the_requestor_role_of_every_client_account(variant: Synthesi
                                         ]
                                     },
                                     "Condition": {
-                                        "StringEquals": {
+                                        "ArnLike": {
                                             "aws:PrincipalArn": [
                                                 "arn:aws-cn:iam::444455556666:role/orders-api-requestor-prod-cn-northwest-1",
                                                 "arn:aws-cn:iam::777788889999:role/orders-api-requestor-prod-cn-northwest-1",

@@ -1,0 +1,94 @@
+"""The API's resource policy, and API Gateway's limit on its size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+
+from aws_cdk import aws_iam as iam
+
+from stacks.config import Admission, ConfigError
+from stacks.routes import Route
+
+INVOKE = "execute-api:Invoke"
+# API Gateway's quota for a REST API resource policy, in characters.
+POLICY_SIZE_LIMIT = 8192
+# API Gateway stores `execute-api:/` expanded to the full ARN; the size is measured
+# on that longer form (the longest partition and region names, a 10-character id).
+EXPANDED_RESOURCE_PREFIX = "arn:aws-us-gov:execute-api:ap-southeast-4:111122223333:a1b2c3d4e5/"
+
+
+def resource_policy(stage_name: str, routes: Sequence[Route], admission: Admission) -> iam.PolicyDocument:
+    """Allow the admitted principals to invoke the routes of this API's stage, and
+    deny everyone else; stop with a clear error when API Gateway would refuse it."""
+    document = _render(stage_name, routes, admission)
+    size = policy_size(document)
+    over_the_limit = f"the API's resource policy would be {size} characters, over API Gateway's limit of {POLICY_SIZE_LIMIT}"
+    if size > POLICY_SIZE_LIMIT and admission.org_id:
+        raise ConfigError(
+            "allowed_principal_arns",
+            list(admission.extra_principal_arns),
+            f"fewer ARN patterns (or fewer org_paths): {over_the_limit}",
+        )
+    if size > POLICY_SIZE_LIMIT:
+        fit = _accounts_that_fit(stage_name, routes, admission)
+        raise ConfigError(
+            "client_accounts",
+            list(admission.accounts),
+            f"at most {fit} accounts with this configuration: {over_the_limit}. To admit more accounts, "
+            "admit your AWS Organization with -c org_id=o-... instead of listing them",
+        )
+    return document
+
+
+def policy_size(document: iam.PolicyDocument) -> int:
+    compact = json.dumps(document.to_json(), separators=(",", ":"))
+    return len(compact.replace("execute-api:/", EXPANDED_RESOURCE_PREFIX))
+
+
+def _render(stage_name: str, routes: Sequence[Route], admission: Admission) -> iam.PolicyDocument:
+    # `execute-api:/...` is API Gateway's shorthand for THIS API's ARN; an
+    # `arn:...:execute-api:REGION:ACCOUNT:*` resource would cover every API in the account.
+    arns = list(admission.principal_arns)
+    conditions: dict[str, dict[str, object]] = {"ArnLike": {"aws:PrincipalArn": arns}}
+    if admission.org_id:
+        principals: list[iam.IPrincipal] = [iam.AnyPrincipal()]
+        conditions["StringEquals"] = {"aws:PrincipalOrgID": admission.org_id}
+        if admission.org_paths:
+            conditions["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(admission.org_paths)}
+    else:
+        principals = [iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in admission.accounts]
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="AllowAdmittedPrincipals",
+                principals=principals,
+                actions=[INVOKE],
+                resources=[f"execute-api:/{stage_name}/{route.arn_suffix}" for route in routes],
+                conditions=conditions,
+            ),
+            # Without it, principals of the API's own account whose identity policy
+            # allows execute-api:Invoke could call too: same-account calls need only one Allow.
+            iam.PolicyStatement(
+                sid="DenyEveryoneElse",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=[INVOKE],
+                resources=["execute-api:/*"],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": arns}},
+            ),
+        ]
+    )
+
+
+def _accounts_that_fit(stage_name: str, routes: Sequence[Route], admission: Admission) -> int:
+    """How many client accounts fit beside the rest of `admission`: each adds one
+    root principal and one role ARN, so the size grows linearly with the count."""
+
+    def size_with(count: int) -> int:
+        accounts = tuple(f"{n:012d}" for n in range(count))
+        return policy_size(_render(stage_name, routes, replace(admission, requestor_accounts=accounts)))
+
+    per_account = size_with(2) - size_with(1)
+    return (POLICY_SIZE_LIMIT - size_with(1)) // per_account + 1
