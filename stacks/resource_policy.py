@@ -35,7 +35,7 @@ def resource_policy(stage_name: str, routes: Sequence[Route], admission: Admissi
         fit = _accounts_that_fit(stage_name, routes, admission)
         raise ConfigError(
             "client_accounts",
-            list(admission.accounts),
+            list(admission.requestor_accounts),
             f"at most {fit} accounts with this configuration: {over_the_limit}. To admit more accounts, "
             "admit your AWS Organization with -c org_id=o-... instead of listing them",
         )

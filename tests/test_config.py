@@ -64,6 +64,23 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"api_id": "A1B2C3D4E5"}, "api_id", "10 lowercase letters and digits"),
         ({"api_id": "a1b2c3"}, "api_id", "10 lowercase letters and digits"),
         ({"client_acounts": ["444455556666"]}, "client_acounts", "did you mean 'client_accounts'"),
+        ({"throttle_rate": "fast"}, "throttle_rate", "a number greater than 0 and at most 10000"),
+        ({"throttle_rate": 0}, "throttle_rate", "a number greater than 0"),
+        ({"throttle_rate": True}, "throttle_rate", "a number greater than 0"),
+        ({"throttle_burst": "2.5"}, "throttle_burst", "a whole number greater than 0 and at most 5000"),
+        ({"throttle_burst": 6000}, "throttle_burst", "at most 5000"),
+        ({"create_cloudwatch_role": "no"}, "create_cloudwatch_role", "true or false"),
+        ({"allowed_principal_arns": "arn:aws:iam::444455556666:user/alice"}, "allowed_principal_arns", "an IAM role ARN"),
+        ({"allowed_principal_arns": "arn:aws-cn:iam::444455556666:role/x"}, "allowed_principal_arns", "in partition aws"),
+        ({"allowed_principal_arns": "arn:aws:iam::*:role/orders-*"}, "allowed_principal_arns", "needs org_id"),
+        ({"allowed_principal_arns": {"arn": 1}}, "allowed_principal_arns", "a list of IAM role ARNs"),
+        ({"org_id": "o-short"}, "org_id", "an AWS Organizations id such as o-a1b2c3d4e5"),
+        ({"org_paths": "o-a1b2c3d4e5/r-ab12/*"}, "org_paths", "no value unless org_id is set"),
+        (
+            {"org_id": "o-a1b2c3d4e5", "org_paths": "o-zzzzzzzzzz/r-ab12/*"},
+            "org_paths",
+            "an entity path in o-a1b2c3d4e5",
+        ),
     ],
 )
 def test_each_rule_names_the_key_the_value_and_the_fix(overrides: dict[str, Any], key: str, expected: str) -> None:
@@ -74,6 +91,29 @@ def test_each_rule_names_the_key_the_value_and_the_fix(overrides: dict[str, Any]
     assert f"context key '{key}'" in message
     assert expected in message
     assert f"-c {key}=" in message
+
+
+def test_security_settings_parse_from_dash_c_strings() -> None:
+    config = config_from(
+        throttle_rate="12.5",
+        throttle_burst="30",
+        create_cloudwatch_role="False",
+        allowed_principal_arns="arn:aws:iam::777788889999:role/orders-*, arn:aws:iam::444455556666:role/ops/audit",
+        org_id="o-a1b2c3d4e5",
+        org_paths="o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*",
+    )
+    assert (config.throttle_rate, config.throttle_burst, config.create_cloudwatch_role) == (12.5, 30, False)
+    assert config.allowed_principal_arns == (
+        "arn:aws:iam::777788889999:role/orders-*",
+        "arn:aws:iam::444455556666:role/ops/audit",
+    )
+    assert config.org_paths == ("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*",)
+
+
+def test_security_settings_default_to_a_throttled_stage_with_a_cloudwatch_role() -> None:
+    config = config_from()
+    assert (config.throttle_rate, config.throttle_burst, config.create_cloudwatch_role) == (50, 100, True)
+    assert (config.allowed_principal_arns, config.org_id, config.org_paths) == ((), None, ())
 
 
 def test_stage_limit_follows_from_the_iam_role_name_limit() -> None:
