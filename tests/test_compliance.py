@@ -107,3 +107,24 @@ def test_cfn_lint_finds_nothing_in_any_template(templates: dict[str, dict]) -> N
     for name, template in templates.items():
         matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"], ignore_checks=CFN_LINT_IGNORED))
         assert [str(match) for match in matches] == [], name
+
+
+def policy_documents(value: Any) -> list[dict[str, Any]]:
+    """Every IAM policy document anywhere in a template (roles, policies, the API's policy)."""
+    if isinstance(value, dict):
+        found = [value] if "Statement" in value else []
+        return found + [doc for item in value.values() for doc in policy_documents(item)]
+    if isinstance(value, list):
+        return [doc for item in value for doc in policy_documents(item)]
+    return []
+
+
+def test_no_wildcard_action_in_any_policy(templates: dict[str, dict]) -> None:
+    actions = []
+    for template in templates.values():
+        for document in policy_documents(template["Resources"]):
+            for statement in document["Statement"]:
+                action = statement["Action"]
+                actions += action if isinstance(action, list) else [action]
+    assert "execute-api:Invoke" in actions
+    assert [action for action in actions if "*" in action] == []
