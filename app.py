@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pathlib
 import sys
 
 import aws_cdk as cdk
@@ -11,15 +13,21 @@ from stacks.api_stack import ApiStack
 from stacks.client_stack import ClientStack
 from stacks.compliance import attach_security_checks
 from stacks.config import AppConfig, ConfigError
+from stacks.phase_one_outputs import OUTPUTS_FILE_NAME, choose_api_id
+
+OUTPUTS_FILE = pathlib.Path(__file__).resolve().parent / OUTPUTS_FILE_NAME
 
 
 def client_stack_name(config: AppConfig, account: str) -> str:
     return "ClientStack" if len(config.client_accounts) == 1 else f"ClientStack-{account}"
 
 
-def build_stacks(app: cdk.App, config: AppConfig) -> tuple[ApiStack, list[ClientStack]]:
-    """Add ApiStack and, once api_id is known, one client stack per client account,
-    all checked by cdk-nag when the app is synthesized."""
+def build_stacks(
+    app: cdk.App, config: AppConfig, outputs_file: pathlib.Path = OUTPUTS_FILE
+) -> tuple[ApiStack, list[ClientStack]]:
+    """Add ApiStack and one client stack per client account, all checked by cdk-nag
+    when the app is synthesized. Without a usable api_id a client stack carries an
+    error that stops its deploy, and only its deploy: phase one still runs."""
     attach_security_checks(app)
     api_stack = ApiStack(
         app,
@@ -28,15 +36,16 @@ def build_stacks(app: cdk.App, config: AppConfig) -> tuple[ApiStack, list[Client
         env=cdk.Environment(account=config.api_account, region=config.api_region.name),
         description="Orders REST API with IAM authorization, invoked cross-account",
     )
-    if config.api_id is None:
-        return api_stack, []
+    api_id = choose_api_id(config, outputs_file)
+    client_config = dataclasses.replace(config, api_id=api_id.api_id)
     client_stacks = [
         ClientStack(
             app,
             client_stack_name(config, account),
-            config=config,
+            config=client_config,
+            problem=api_id.problem,
             env=cdk.Environment(account=account, region=config.client_region.name),
-            description=f"SigV4-signing requestor for the orders API {config.api_id}",
+            description=f"SigV4-signing requestor for the orders API {api_id.api_id} ({api_id.source})",
         )
         for account in config.client_accounts
     ]
@@ -51,17 +60,10 @@ def load_config(app: cdk.App) -> AppConfig:
 def main() -> int:
     app = cdk.App()
     try:
-        config = load_config(app)
-        build_stacks(app, config)
+        build_stacks(app, load_config(app))
     except ConfigError as error:
         print(f"Invalid configuration: {error}", file=sys.stderr)
         return 1
-    if config.api_id is None:
-        print(
-            "Note: api_id is not set, so only ApiStack is defined. Deploy ApiStack, "
-            "then pass its ApiId output with -c api_id=<id> to define ClientStack.",
-            file=sys.stderr,
-        )
     app.synth()
     return 0
 

@@ -16,6 +16,8 @@ from stacks.client_stack import ClientStack
 from stacks.config import AppConfig
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+# In-process builds never read a developer's real phase-one outputs.
+NO_OUTPUTS_FILE = PROJECT_ROOT / "tests" / "no-such-cdk-outputs.json"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -38,7 +40,7 @@ class SynthesizedApp:
         return only
 
 
-def synthesize(**overrides: Any) -> SynthesizedApp:
+def synthesize(outputs_file: pathlib.Path = NO_OUTPUTS_FILE, **overrides: Any) -> SynthesizedApp:
     """Build the app with cdk.json's context, changed by `overrides` (None removes a key)."""
     context = cdk_json_context()
     for key, value in overrides.items():
@@ -48,7 +50,7 @@ def synthesize(**overrides: Any) -> SynthesizedApp:
             context[key] = value
     app = cdk.App(context=context)
     config = cdk_app.load_config(app)
-    api_stack, client_stacks = cdk_app.build_stacks(app, config)
+    api_stack, client_stacks = cdk_app.build_stacks(app, config, outputs_file)
     return SynthesizedApp(
         config=config,
         api_stack=api_stack,

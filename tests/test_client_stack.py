@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import aws_cdk as cdk
 from aws_cdk.assertions import Capture, Match, Template
 
-from tests.conftest import SynthesizedApp, synthesize
+import app as cdk_app
+from tests.conftest import NO_OUTPUTS_FILE, SynthesizedApp, cdk_json_context, synthesize
 
 API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
 
@@ -112,8 +114,10 @@ def test_outputs_name_the_function_and_role(template: Template) -> None:
 
 @pytest.fixture(scope="module")
 def variant() -> SynthesizedApp:
-    """Two client accounts in another region than the API, in the China partition."""
+    """Two client accounts (one of them not an example account, so with a real-looking
+    api_id) in another region than the API, in the China partition."""
     return synthesize(
+        api_id="k3x9q2m7pa",
         api_region="cn-north-1",
         client_region="cn-northwest-1",
         client_accounts="444455556666,777788889999",
@@ -133,14 +137,14 @@ def test_client_in_another_region_signs_for_the_apis_region_and_partition(varian
         {
             "Environment": {
                 "Variables": {
-                    "API_URL": "https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod",
+                    "API_URL": "https://k3x9q2m7pa.execute-api.cn-north-1.amazonaws.com.cn/prod",
                     "API_REGION": "cn-north-1",
                 }
             }
         },
     )
     invoke = [s for s in policy_statements(template) if s.get("Sid") == "InvokeTheOrdersApiOnly"]
-    assert invoke[0]["Resource"][0] == "arn:aws-cn:execute-api:cn-north-1:111122223333:a1b2c3d4e5/prod/GET/"
+    assert invoke[0]["Resource"][0] == "arn:aws-cn:execute-api:cn-north-1:111122223333:k3x9q2m7pa/prod/GET/"
     template.has_resource_properties("AWS::IAM::Role", {"RoleName": "orders-api-requestor-prod-cn-northwest-1"})
 
 
@@ -179,5 +183,13 @@ def test_api_admits_the_requestor_role_of_every_client_account(variant: Synthesi
     )
 
 
-def test_without_api_id_only_the_api_stack_is_defined() -> None:
-    assert synthesize(api_id=None).client_stacks == []
+def test_without_api_id_the_client_stack_carries_an_error_that_stops_its_deploy() -> None:
+    context = {key: value for key, value in cdk_json_context().items() if key != "api_id"}
+    app = cdk.App(context=context)
+    _, (stack,) = cdk_app.build_stacks(app, cdk_app.load_config(app), NO_OUTPUTS_FILE)
+    assert stack.requestor is None
+    errors = [entry.data for entry in stack.node.metadata if entry.type == "aws:cdk:error"]
+    assert errors == [
+        "api_id is not known: deploy ApiStack first with `make deploy-api PROFILE=<api-account profile>` "
+        "(it writes cdk-outputs.json), or pass ApiStack's ApiId output with -c api_id=<id>."
+    ]
