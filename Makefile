@@ -12,8 +12,15 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 CDK := npx --no-install cdk
+# Deploy-time settings: the AWS profile, the client stack (ClientStack, or
+# ClientStack-<account> with several client accounts) and extra CLI arguments.
+PROFILE ?=
+STACK ?= ClientStack
+CDK_ARGS ?=
+OUTPUTS_FILE := cdk-outputs.json
+need-profile = @test -n "$(PROFILE)" || { echo "Set PROFILE to the AWS profile of the account: make $@ PROFILE=<profile>" >&2; exit 2; }
 
-.PHONY: setup synth test scan clean
+.PHONY: setup synth test scan clean deploy-api deploy-client smoke destroy-client destroy-api
 
 setup: $(VENV_READY) $(CLI_READY)
 
@@ -44,6 +51,31 @@ test: scan
 scan: synth $(CHECKOV_READY)
 	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=1 $(CHECKOV_VENV)/bin/checkov \
 		--directory cdk.out --framework cloudformation --skip-download --compact --quiet
+
+# Phase one: ApiStack in the API account; its outputs (ApiId, ...) go to cdk-outputs.json,
+# where phase two finds api_id.
+deploy-api: setup
+	$(need-profile)
+	$(CDK) deploy ApiStack --profile $(PROFILE) --outputs-file $(OUTPUTS_FILE) --no-notices $(CDK_ARGS)
+
+# Phase two: a client stack in a client account (api_id: -c api_id=..., else cdk-outputs.json).
+deploy-client: setup
+	$(need-profile)
+	$(CDK) deploy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+
+# Invoke the deployed requestor unsigned and signed, and judge the answers.
+smoke: synth
+	$(need-profile)
+	$(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $(STACK)
+
+# Tear down in reverse order: the client stacks first, then the API.
+destroy-client: setup
+	$(need-profile)
+	$(CDK) destroy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+
+destroy-api: setup
+	$(need-profile)
+	$(CDK) destroy ApiStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache

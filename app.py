@@ -45,7 +45,7 @@ def build_stacks(
             config=client_config,
             problem=api_id.problem,
             env=cdk.Environment(account=account, region=config.client_region.name),
-            description=f"SigV4-signing requestor for the orders API {api_id.api_id} ({api_id.source})",
+            description=f"SigV4-signing requestor for the orders API {api_id.api_id}",
         )
         for account in config.client_accounts
     ]

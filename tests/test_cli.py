@@ -11,10 +11,10 @@ import subprocess
 from tests.conftest import PROJECT_ROOT
 
 
-def cdk_synth(out_dir: pathlib.Path, *context: str) -> subprocess.CompletedProcess[str]:
+def cdk_synth(out_dir: pathlib.Path, *context: str, stacks: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     flags = [arg for pair in context for arg in ("-c", pair)]
     return subprocess.run(
-        ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(out_dir), *flags],
+        ["npx", "--no-install", "cdk", "synth", *stacks, "--quiet", "--no-notices", "--output", str(out_dir), *flags],
         cwd=PROJECT_ROOT,
         env={**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1"},
         capture_output=True,
@@ -40,3 +40,15 @@ def test_a_bad_context_value_stops_synth_with_a_clear_message(tmp_path: pathlib.
     assert "Invalid configuration: context key 'api_account' is '1111-2222-3333'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_phase_one_deploys_while_phase_two_stops_on_the_example_api_id(tmp_path: pathlib.Path) -> None:
+    own_accounts = ("api_account=123456789012", "client_accounts=210987654321")
+    phase_one = cdk_synth(tmp_path / "one", *own_accounts, stacks=("ApiStack",))
+    assert phase_one.returncode == 0, phase_one.stderr
+    assert (tmp_path / "one" / "ApiStack.template.json").exists()
+    phase_two = cdk_synth(tmp_path / "two", *own_accounts, stacks=("ClientStack",))
+    assert phase_two.returncode != 0
+    assert "api_id is cdk.json's example id a1b2c3d4e5, but the accounts are not the example accounts" in (
+        phase_two.stdout + phase_two.stderr
+    )

@@ -1,0 +1,176 @@
+"""`make smoke` against stubbed AWS APIs (botocore's Stubber): no AWS needed."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from tools import smoke
+
+FUNCTION = "ClientStack-RequestorFunction2747811D-AbCdEf123456"
+PRINCIPAL = "arn:aws:sts::444455556666:assumed-role/orders-api-requestor-prod-eu-west-1/ClientStack-Requestor"
+SERVED = {"ok": True, "statusCode": 200, "body": {"account": "444455556666", "principal": PRINCIPAL}}
+REFUSED = {"ok": False, "statusCode": 403, "body": {"message": "Missing Authentication Token"}}
+
+
+class StubbedSession:
+    """What `run` needs of a boto3 Session, with each client's answers stubbed."""
+
+    def __init__(self) -> None:
+        self.clients = {
+            name: boto3.client(
+                name, region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+            )
+            for name in ("sts", "cloudformation", "lambda")
+        }
+        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
+
+    def client(self, name: str) -> Any:
+        return self.clients[name]
+
+    def answer(self, result: Any, function_error: str | None = None, account: str = "444455556666") -> None:
+        self.stubs["sts"].add_response(
+            "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
+        )
+        if account != "444455556666":
+            return
+        self.stubs["cloudformation"].add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": "ClientStack",
+                        "CreationTime": "2026-11-21T09:00:00Z",
+                        "StackStatus": "CREATE_COMPLETE",
+                        "Outputs": [{"OutputKey": "RequestorFunctionName", "OutputValue": FUNCTION}],
+                    }
+                ]
+            },
+            {"StackName": "ClientStack"},
+        )
+        payload = json.dumps(result).encode()
+        response: dict[str, Any] = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}
+        if function_error:
+            response["FunctionError"] = function_error
+        self.stubs["lambda"].add_response(
+            "invoke", response, {"FunctionName": FUNCTION, "Payload": json.dumps({"compare_unsigned": True})}
+        )
+
+
+@pytest.fixture
+def session() -> Iterator[StubbedSession]:
+    stubbed = StubbedSession()
+    for stub in stubbed.stubs.values():
+        stub.activate()
+    yield stubbed
+    for stub in stubbed.stubs.values():
+        stub.assert_no_pending_responses()
+        stub.deactivate()
+
+
+def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> None:
+    session.answer({"ok": True, "signed": SERVED, "unsigned": REFUSED})
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.ok
+    assert verdict.lines == [
+        "unsigned: 403 Missing Authentication Token",
+        "signed:   200 ok",
+        f"caller the API saw: {PRINCIPAL} (account 444455556666)",
+        "OK: unsigned is refused, signed is served: cross-account IAM works.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "cause"),
+    [
+        ("Missing Authentication Token", "No deployment of the stage"),
+        (
+            f"User: {PRINCIPAL} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:"
+            "eu-west-1:********1111:a1b2c3d4e5/prod/GET/ with an explicit deny",
+            "The resource policy does not admit the requestor role",
+        ),
+        (
+            f"User: {PRINCIPAL} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:"
+            "eu-west-1:********1111:a1b2c3d4e5/prod/GET/",
+            "An Allow is missing",
+        ),
+        ("The request signature we calculated does not match the signature you provided.", "Signature mismatch"),
+        ("Credential should be scoped to a valid region.", "Wrong region"),
+        ("The security token included in the request is invalid.", "The function's credentials were rejected"),
+        ("Forbidden", "No API with this id in this region"),
+        ("Something new", "none of the known causes fits"),
+    ],
+)
+def test_a_failed_signed_call_names_the_cause_that_fits(session: StubbedSession, message: str, cause: str) -> None:
+    signed = {"ok": False, "statusCode": 403, "body": {"message": message}}
+    session.answer({"ok": False, "signed": signed, "unsigned": REFUSED})
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert not verdict.ok
+    assert verdict.lines[1] == f"signed:   403 {message}"
+    assert verdict.lines[-1].startswith(f"cause: {cause}")
+
+
+def test_an_unreachable_api_is_a_cause_too(session: StubbedSession) -> None:
+    signed = {"ok": False, "statusCode": None, "error": "could not reach the API at https://x: timed out"}
+    session.answer({"ok": False, "signed": signed, "unsigned": signed})
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.lines[-1].startswith("cause: The API's host could not be reached")
+
+
+def test_an_api_that_serves_unsigned_requests_fails(session: StubbedSession) -> None:
+    session.answer({"ok": True, "signed": SERVED, "unsigned": SERVED})
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert not verdict.ok
+    assert verdict.lines[-1] == "FAILED: the API answered an unsigned request, so its methods do not require IAM."
+
+
+def test_a_requestor_that_refuses_the_call_is_reported(session: StubbedSession) -> None:
+    session.answer({"ok": False, "error": "environment variable API_URL is ''"})
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert (verdict.ok, verdict.lines) == (False, ["the requestor refused the call: environment variable API_URL is ''"])
+
+
+def test_a_crashed_requestor_is_an_error(session: StubbedSession) -> None:
+    session.answer({"errorMessage": "boom", "errorType": "RuntimeError"}, function_error="Unhandled")
+    with pytest.raises(smoke.SmokeError, match="the requestor .* failed"):
+        smoke.run(session, "ClientStack", "444455556666")
+
+
+def test_a_profile_of_another_account_is_refused(session: StubbedSession) -> None:
+    session.answer({}, account="999988887777")
+    with pytest.raises(smoke.SmokeError, match="the profile is for account 999988887777, but ClientStack is in"):
+        smoke.run(session, "ClientStack", "444455556666")
+
+
+def test_a_stack_that_is_not_deployed_is_an_error(session: StubbedSession) -> None:
+    session.stubs["sts"].add_response(
+        "get_caller_identity", {"Account": "444455556666", "Arn": "arn:aws:iam::444455556666:user/ops", "UserId": "A"}
+    )
+    session.stubs["cloudformation"].add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id ClientStack does not exist"
+    )
+    with pytest.raises(smoke.SmokeError, match="deploy it with `make deploy-client`"):
+        smoke.run(session, "ClientStack", "444455556666")
+
+
+def test_the_stack_environment_comes_from_the_cloud_assembly(tmp_path: pathlib.Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"artifacts": {"ClientStack": {"environment": "aws://444455556666/eu-west-1"}}}))
+    assert smoke.stack_environment(manifest, "ClientStack") == ("444455556666", "eu-west-1")
+    with pytest.raises(smoke.SmokeError, match="run `make synth` first"):
+        smoke.stack_environment(manifest, "ClientStack-777788889999")
+
+
+def test_main_without_a_synthesized_app_exits_2_with_a_message(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert smoke.main(["--profile", "client", "--manifest", str(tmp_path / "none.json")]) == 2
+    assert "smoke test could not run: ClientStack is not in" in capsys.readouterr().err

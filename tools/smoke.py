@@ -1,0 +1,155 @@
+"""`make smoke`: invoke the deployed requestor, unsigned and signed side by side, and
+say whether cross-account IAM works; when it does not, say which known cause fits.
+
+Reads the client stack's account and region from the synthesized cloud assembly
+(cdk.out/manifest.json) and the requestor's name from the stack's outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+MISSING_TOKEN = "Missing Authentication Token"
+# Substrings of the message the signed call got, in the order they are checked.
+KNOWN_CAUSES = (
+    (
+        MISSING_TOKEN,
+        "No deployment of the stage, or no such path: the signed request reached no route. Check that ApiStack "
+        "deployed and that `stage` is the same in both phases.",
+    ),
+    (
+        "with an explicit deny",
+        "The resource policy does not admit the requestor role: redeploy ApiStack with this account in "
+        "client_accounts and the same stage and client_region as ClientStack.",
+    ),
+    (
+        "is not authorized to perform: execute-api:Invoke",
+        "An Allow is missing: either the API's resource policy does not admit the role (redeploy ApiStack "
+        "with this account in client_accounts) or the role's identity policy lacks execute-api:Invoke on "
+        "this API (redeploy ClientStack with the right api_id).",
+    ),
+    (
+        "signature we calculated does not match",
+        "Signature mismatch: the bytes sent differ from the bytes signed (path or query encoding, or a "
+        "header changed after signing).",
+    ),
+    (
+        "Credential should be scoped to a valid region",
+        "Wrong region: the request was signed for another region than the API's; API_REGION must be api_region.",
+    ),
+    (
+        "security token included in the request is invalid",
+        "The function's credentials were rejected: check the requestor role and its session.",
+    ),
+    ("Forbidden", "No API with this id in this region: api_id or api_region does not match ApiStack's outputs."),
+    ("could not reach the API", "The API's host could not be reached: check api_id and api_region."),
+)
+
+
+class SmokeError(Exception):
+    """The smoke test could not get an answer to judge."""
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+
+
+def stack_environment(manifest_file: pathlib.Path, stack_name: str) -> tuple[str, str]:
+    """The account and region `cdk synth` assigned to the stack."""
+    try:
+        artifacts = json.loads(manifest_file.read_text())["artifacts"]
+        account, region = artifacts[stack_name]["environment"].removeprefix("aws://").split("/")
+    except (OSError, ValueError, KeyError) as error:
+        raise SmokeError(f"{stack_name} is not in {manifest_file} ({error}); run `make synth` first") from None
+    return account, region
+
+
+def run(session: Any, stack_name: str, expected_account: str) -> Verdict:
+    account = session.client("sts").get_caller_identity()["Account"]
+    if account != expected_account:
+        raise SmokeError(f"the profile is for account {account}, but {stack_name} is in {expected_account}")
+    function_name = requestor_function_name(session.client("cloudformation"), stack_name)
+    return judge(invoke_requestor(session.client("lambda"), function_name))
+
+
+def requestor_function_name(cloudformation: Any, stack_name: str) -> str:
+    try:
+        (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except botocore.exceptions.ClientError as error:
+        raise SmokeError(f"cannot read {stack_name}: {error}; deploy it with `make deploy-client`") from None
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    if "RequestorFunctionName" not in outputs:
+        raise SmokeError(f"{stack_name} has no RequestorFunctionName output; redeploy it with `make deploy-client`")
+    return outputs["RequestorFunctionName"]
+
+
+def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:
+    response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps({"compare_unsigned": True}))
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError") or not isinstance(payload, dict):
+        raise SmokeError(f"the requestor {function_name} failed: {payload}")
+    return payload
+
+
+def judge(result: dict[str, Any]) -> Verdict:
+    if "signed" not in result:
+        return Verdict(False, [f"the requestor refused the call: {result.get('error')}"])
+    signed, unsigned = result["signed"], result["unsigned"]
+    verdict = Verdict(False, [f"unsigned: {_summary(unsigned)}", f"signed:   {_summary(signed)}"])
+    unsigned_refused = unsigned.get("statusCode") == 403 and MISSING_TOKEN in _message(unsigned)
+    if unsigned.get("statusCode") == 200:
+        verdict.lines.append("FAILED: the API answered an unsigned request, so its methods do not require IAM.")
+    elif signed.get("statusCode") == 200 and unsigned_refused:
+        body = signed.get("body") or {}
+        verdict.ok = True
+        verdict.lines.append(f"caller the API saw: {body.get('principal')} (account {body.get('account')})")
+        verdict.lines.append("OK: unsigned is refused, signed is served: cross-account IAM works.")
+    else:
+        verdict.lines.append("FAILED: the signed call was not served.")
+        verdict.lines += [f"cause: {cause}" for text, cause in KNOWN_CAUSES if text in _message(signed)][:1] or [
+            "cause: none of the known causes fits; see the API's access logs for the request id."
+        ]
+    return verdict
+
+
+def _message(call: dict[str, Any]) -> str:
+    body = call.get("body")
+    message = body.get("message") if isinstance(body, dict) else body
+    return f"{message or ''} {call.get('error') or ''}"
+
+
+def _summary(call: dict[str, Any]) -> str:
+    body = call.get("body")
+    message = body.get("message") if isinstance(body, dict) and "message" in body else None
+    return f"{call.get('statusCode')} {message or call.get('error') or 'ok'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", required=True, help="AWS profile of the client account")
+    parser.add_argument("--stack", default="ClientStack", help="client stack name (default: ClientStack)")
+    parser.add_argument("--manifest", type=pathlib.Path, default=pathlib.Path("cdk.out/manifest.json"))
+    args = parser.parse_args(argv)
+    try:
+        account, region = stack_environment(args.manifest, args.stack)
+        session = boto3.Session(profile_name=args.profile, region_name=region)
+        verdict = run(session, args.stack, account)
+    except (SmokeError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        print(f"smoke test could not run: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(verdict.lines))
+    return 0 if verdict.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
