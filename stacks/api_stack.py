@@ -7,7 +7,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from stacks.config import AppConfig
+from stacks.config import RESOURCE_POLICY, AppConfig
+from stacks.invoker_role import InvokerRole
 from stacks.iam_rest_api import IamRestApi
 from stacks.python_function import PythonFunction
 from stacks.resource_policy import resource_policy
@@ -15,10 +16,12 @@ from stacks.routes import ROUTES
 
 
 class ApiStack(Stack):
-    """Exposes `api` (the IamRestApi construct) and `backend` (its PythonFunction)."""
+    """Exposes `api` (the IamRestApi construct), `backend` (its PythonFunction) and,
+    in assume-role mode, `invoker` (the InvokerRole; the API then has no resource policy)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        uses_resource_policy = config.access_mode == RESOURCE_POLICY
         self.backend = PythonFunction(
             self,
             "Backend",
@@ -32,12 +35,29 @@ class ApiStack(Stack):
             stage_name=config.stage,
             routes=ROUTES,
             backend=self.backend.function,
-            policy=resource_policy(config.stage, ROUTES, config.admission),
+            policy=resource_policy(config.stage, ROUTES, config.admission) if uses_resource_policy else None,
             throttle_rate=config.throttle_rate,
             throttle_burst=config.throttle_burst,
             create_cloudwatch_role=config.create_cloudwatch_role,
         )
         rest_api = self.api.api
+        self.invoker: InvokerRole | None = None
+        if not uses_resource_policy:
+            self.invoker = InvokerRole(
+                self,
+                "Invoker",
+                role_name=config.invoker_role_name,
+                admission=config.admission,
+                api=rest_api,
+                stage_name=config.stage,
+                routes=ROUTES,
+            )
+            CfnOutput(
+                self,
+                "InvokerRoleArn",
+                value=self.invoker.role.role_arn,
+                description="Role the requestors assume (access_mode assume-role)",
+            )
         # Output names match the context keys of phase two, to be copied as they are.
         CfnOutput(self, "ApiId", value=rest_api.rest_api_id, description="Pass to ClientStack as -c api_id=<value>")
         CfnOutput(self, "ApiUrl", value=rest_api.url, description="Invoke URL of the stage")

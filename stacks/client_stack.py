@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.compliance import acknowledge
-from stacks.config import AppConfig
+from stacks.config import ASSUME_ROLE, AppConfig
 from stacks.python_function import PythonFunction
 from stacks.routes import ROUTES
 
@@ -32,11 +32,28 @@ class ClientStack(Stack):
             "Requestor",
             source="requestor",
             description="Calls the orders API in another account, signed with SigV4",
-            environment={"API_URL": config.api_url, "API_REGION": config.api_region.name},
+            environment={
+                "API_URL": config.api_url,
+                "API_REGION": config.api_region.name,
+                **({"INVOKER_ROLE_ARN": config.invoker_role_arn} if config.invoker_role_arn else {}),
+            },
             timeout=Duration.seconds(30),
-            # ApiStack's resource policy admits this exact name.
+            # ApiStack admits this exact name: in its resource policy, or in assume-role
+            # mode in its invoker role's trust policy.
             role_name=config.requestor_role_name,
         )
+        if config.access_mode == ASSUME_ROLE:
+            self.requestor.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="AssumeTheInvokerRoleOnly", actions=["sts:AssumeRole"], resources=[config.invoker_role_arn]
+                )
+            )
+        else:
+            self._allow_invoking_the_api(config)
+        CfnOutput(self, "RequestorFunctionName", value=self.requestor.function.function_name)
+        CfnOutput(self, "RequestorRoleArn", value=self.requestor.role.role_arn)
+
+    def _allow_invoking_the_api(self, config: AppConfig) -> None:
         # The ARNs name the API's account explicitly: the API is not in this stack's account.
         self.requestor.role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -52,5 +69,3 @@ class ClientStack(Stack):
                     f"IAM5[Resource::{config.execute_api_arn(route)}]",
                     f"The '*' stands for the path parameter of {route.method} {route.path}, on this API's stage only.",
                 )
-        CfnOutput(self, "RequestorFunctionName", value=self.requestor.function.function_name)
-        CfnOutput(self, "RequestorRoleArn", value=self.requestor.role.role_arn)

@@ -45,7 +45,13 @@ KNOWN_KEYS = (
     "allowed_principal_arns",
     "org_id",
     "org_paths",
+    "access_mode",
+    "invoker_role_arn",
 )
+RESOURCE_POLICY = "resource-policy"
+ASSUME_ROLE = "assume-role"
+ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE)
+INVOKER_ROLE_PREFIX = "orders-api-invoker"
 LONG_LIST = 5
 
 
@@ -114,6 +120,12 @@ class AppConfig:
     allowed_principal_arns: tuple[str, ...] = ()
     org_id: str | None = None
     org_paths: tuple[str, ...] = ()
+    access_mode: str = RESOURCE_POLICY
+    invoker_role_arn: str | None = None
+
+    @property
+    def invoker_role_name(self) -> str:
+        return invoker_role_name(self.stage, self.api_region.name)
 
     @property
     def admission(self) -> Admission:
@@ -175,8 +187,14 @@ class AppConfig:
         stage = _parse_stage(get("stage"), client_region.name)
         api_id_value = get("api_id")
         org_id = _parse_org_id(get("org_id"))
+        api_account = _parse_account("api_account", get("api_account"))
+        access_mode = _parse_choice("access_mode", get("access_mode"), ACCESS_MODES)
+        invoker_role_arn = None
+        if access_mode == ASSUME_ROLE:
+            default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{invoker_role_name(stage, api_region.name)}"
+            invoker_role_arn = _parse_invoker_role_arn(get("invoker_role_arn"), default_invoker, api_account)
         return cls(
-            api_account=_parse_account("api_account", get("api_account")),
+            api_account=api_account,
             api_region=api_region,
             client_accounts=_parse_accounts(get("client_accounts")),
             client_region=client_region,
@@ -190,6 +208,8 @@ class AppConfig:
             allowed_principal_arns=_parse_role_arns(get("allowed_principal_arns"), api_region.partition, org_id),
             org_id=org_id,
             org_paths=_parse_org_paths(get("org_paths"), org_id),
+            access_mode=access_mode,
+            invoker_role_arn=invoker_role_arn,
         )
 
 
@@ -197,6 +217,11 @@ def requestor_role_name(stage: str, client_region: str) -> str:
     # Role names are unique per account, not per region: the stage and region keep
     # two deployments in one client account apart.
     return f"{REQUESTOR_ROLE_PREFIX}-{stage}-{client_region}"
+
+
+def invoker_role_name(stage: str, api_region: str) -> str:
+    """ApiStack's invoker role in assume-role mode; unique per account like the requestor's."""
+    return f"{INVOKER_ROLE_PREFIX}-{stage}-{api_region}"
 
 
 def _is_unset(value: Any) -> bool:
@@ -292,6 +317,34 @@ def _parse_number(key: str, value: Any, *, default: float, maximum: float, whole
     if number is None or not 0 < number <= maximum or (isinstance(value, float) and whole):
         raise ConfigError(key, value, f"a {kind} greater than 0 and at most {maximum}")
     return number
+
+
+def _parse_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if _is_unset(value):
+        return choices[0]
+    if value not in choices:
+        raise ConfigError(key, value, f"one of {', '.join(choices)}")
+    return value
+
+
+def _parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:
+    if _is_unset(value):
+        return default
+    parts = ROLE_ARN_PATTERN.match(value) if isinstance(value, str) else None
+    is_exact_role_in_api_account = (
+        parts is not None
+        and parts["account"] == api_account
+        and default.startswith(f"arn:{parts['partition']}:")
+        and not any(wildcard in value for wildcard in "*?")
+    )
+    if not is_exact_role_in_api_account:
+        raise ConfigError(
+            "invoker_role_arn",
+            value,
+            f"the ARN of ApiStack's invoker role in api_account {api_account}, "
+            f"its InvokerRoleArn output, such as {default}",
+        )
+    return value
 
 
 def _parse_bool(key: str, value: Any, *, default: bool) -> bool:

@@ -55,7 +55,8 @@ GATEWAY_RESPONSE_TEMPLATE = (
 
 
 class IamRestApi(Construct):
-    """Every route requires SigV4 (AuthorizationType IAM); `policy` says who may call.
+    """Every route requires SigV4 (AuthorizationType IAM); `policy`, the resource
+    policy, says who may call (None: identity policies of the API's account alone).
 
     Exposes `api` (the RestApi), `stage` and `access_logs` (the stage's access log group).
     """
@@ -69,7 +70,7 @@ class IamRestApi(Construct):
         stage_name: str,
         routes: Sequence[Route],
         backend: lambda_.IFunction,
-        policy: iam.PolicyDocument,
+        policy: iam.PolicyDocument | None,
         throttle_rate: float,
         throttle_burst: int,
         create_cloudwatch_role: bool,

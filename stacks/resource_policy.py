@@ -47,18 +47,22 @@ def policy_size(document: iam.PolicyDocument) -> int:
     return len(compact.replace("execute-api:/", EXPANDED_RESOURCE_PREFIX))
 
 
-def _render(stage_name: str, routes: Sequence[Route], admission: Admission) -> iam.PolicyDocument:
-    # `execute-api:/...` is API Gateway's shorthand for THIS API's ARN; an
-    # `arn:...:execute-api:REGION:ACCOUNT:*` resource would cover every API in the account.
-    arns = list(admission.principal_arns)
-    conditions: dict[str, dict[str, object]] = {"ArnLike": {"aws:PrincipalArn": arns}}
+def admitted_principals(admission: Admission) -> tuple[list[iam.IPrincipal], dict[str, dict[str, object]]]:
+    """The principals and conditions that admit exactly `admission`: in a resource
+    policy here, and in the invoker role's trust policy in assume-role mode."""
+    conditions: dict[str, dict[str, object]] = {"ArnLike": {"aws:PrincipalArn": list(admission.principal_arns)}}
     if admission.org_id:
-        principals: list[iam.IPrincipal] = [iam.AnyPrincipal()]
         conditions["StringEquals"] = {"aws:PrincipalOrgID": admission.org_id}
         if admission.org_paths:
             conditions["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(admission.org_paths)}
-    else:
-        principals = [iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in admission.accounts]
+        return [iam.AnyPrincipal()], conditions
+    return [iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in admission.accounts], conditions
+
+
+def _render(stage_name: str, routes: Sequence[Route], admission: Admission) -> iam.PolicyDocument:
+    # `execute-api:/...` is API Gateway's shorthand for THIS API's ARN; an
+    # `arn:...:execute-api:REGION:ACCOUNT:*` resource would cover every API in the account.
+    principals, conditions = admitted_principals(admission)
     return iam.PolicyDocument(
         statements=[
             iam.PolicyStatement(
@@ -76,7 +80,7 @@ def _render(stage_name: str, routes: Sequence[Route], admission: Admission) -> i
                 principals=[iam.AnyPrincipal()],
                 actions=[INVOKE],
                 resources=["execute-api:/*"],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": arns}},
+                conditions={"ArnNotLike": {"aws:PrincipalArn": list(admission.principal_arns)}},
             ),
         ]
     )

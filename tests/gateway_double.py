@@ -63,15 +63,22 @@ class GatewayDouble:
     callers: list[Caller]
     backend: Callable[[dict[str, Any], Any], dict[str, Any]]
     admitted: Callable[[str], bool] = lambda principal_arn: True
+    routes: tuple[Route, ...] = ROUTES
+    # Answers to give after verifying the signature, one per request, before the
+    # backend runs: a status code, "drop" (close the connection unanswered) or
+    # "stall" (never answer, until the double stops).
+    faults: list[int | str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def __enter__(self) -> GatewayDouble:
+        self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -80,8 +87,10 @@ class GatewayDouble:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}/{self.stage}"
 
-    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        """What API Gateway would answer; `headers` have lower-case names."""
+    def answer(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]] | str:
+        """What API Gateway would answer, or a fault's name; `headers` have lower-case names."""
         self.received.append({"method": method, "target": target, "headers": headers, "body": body})
         raw_path, _, raw_query = target.partition("?")
         matched = self._route(method, raw_path)
@@ -97,6 +106,9 @@ class GatewayDouble:
                 )
         except Denied as denied:
             return 403, {"message": denied.message}
+        if self.faults:
+            fault = self.faults.pop(0)
+            return fault if isinstance(fault, str) else (fault, {"message": f"injected {fault}"})
         event = _proxy_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, caller)
         response = self.backend(event, None)
         return response["statusCode"], json.loads(response["body"])
@@ -107,7 +119,7 @@ class GatewayDouble:
             return None
         segments = [urllib.parse.unquote(s) for s in raw_path[len(stage_prefix) :].split("/")[1:]]
         path = "/" + "/".join(segments)
-        for route in ROUTES:
+        for route in self.routes:
             template = route.path.strip("/").split("/") if route.path != "/" else [""]
             if route.method != method or len(template) != len(segments):
                 continue
@@ -238,7 +250,13 @@ def _handler_class(gateway: GatewayDouble) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {name.lower(): ",".join(self.headers.get_all(name)) for name in set(self.headers.keys())}
-            status, answer = gateway.answer(self.command, self.path, headers, body)
+            answered = gateway.answer(self.command, self.path, headers, body)
+            if answered == "stall":
+                gateway.stopping.wait()
+            if isinstance(answered, str):
+                self.close_connection = True
+                return
+            status, answer = answered
             payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

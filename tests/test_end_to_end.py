@@ -76,6 +76,7 @@ def test_signed_get_reaches_the_backend_as_the_verified_principal(as_requestor: 
             "caller": "requestor",
             "sourceIp": "127.0.0.1",
         },
+        "attempts": 1,
     }
     (received,) = as_requestor.received
     assert received["headers"]["x-amz-security-token"] == REQUESTOR.session_token
@@ -85,11 +86,12 @@ def test_signed_get_reaches_the_backend_as_the_verified_principal(as_requestor: 
 def test_compare_unsigned_shows_403_unsigned_beside_200_signed(as_requestor: GatewayDouble) -> None:
     result = requestor.handler({"path": "/orders/123", "compare_unsigned": True}, None)
     assert result["ok"] is True
-    assert result["signed"] == {"ok": True, "statusCode": 200, "body": {"id": "123", "category": "book"}}
+    assert result["signed"] == {"ok": True, "statusCode": 200, "body": {"id": "123", "category": "book"}, "attempts": 1}
     assert result["unsigned"] == {
         "ok": False,
         "statusCode": 403,
         "body": {"message": MISSING_TOKEN},
+        "attempts": 1,
         "error": f"the API answered 403: {MISSING_TOKEN}",
     }
 
@@ -189,7 +191,8 @@ def test_logs_carry_the_call_but_never_credentials_or_signatures(
     with caplog.at_level(logging.INFO):
         requestor.handler({"method": "POST", "path": "/orders", "body": {"category": "book"}}, None)
     (record,) = [r for r in caplog.records if r.getMessage() == "api call"]
-    assert (record.method, record.path, record.status, record.signed) == ("POST", "/orders", 201, True)
+    assert (record.method, record.path, record.status, record.signed, record.attempts) == ("POST", "/orders", 201, True, 1)
+    assert record.latencyMs > 0
     logged = caplog.text + repr([vars(r) for r in caplog.records])
     for secret in (REQUESTOR.secret_key, REQUESTOR.session_token, "Signature=", "AWS4-HMAC-SHA256"):
         assert secret not in logged

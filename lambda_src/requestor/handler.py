@@ -5,19 +5,27 @@ Event (every key optional):
      "headers": {"Accept": "application/json"}, "body": {...} or "text",
      "compare_unsigned": false}
 `path` is literal: the handler percent-encodes it, so "/orders/a b" is sent as
-"/orders/a%20b". Result: {"ok": bool, "statusCode": int, "body": JSON or text},
+"/orders/a%20b". Result: {"ok": bool, "statusCode": int, "body": JSON or text, "attempts": int},
 plus "error" when the call failed; with "compare_unsigned" the signed and the
 unsigned results side by side.
 
-Uses only the standard library, botocore and urllib3, which the Lambda Python
-runtime ships.
+Environment: API_URL and API_REGION (set by ClientStack); INVOKER_ROLE_ARN in
+assume-role mode (the role to assume in the API account and sign with);
+API_CONNECT_TIMEOUT and API_READ_TIMEOUT in seconds, API_MAX_ATTEMPTS.
+
+Idempotent requests are retried with exponential backoff and full jitter on 429,
+502, 503, 504 and connection errors, each attempt signed afresh, all within the
+function's remaining time. Uses only the standard library, botocore and urllib3,
+which the Lambda Python runtime ships.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
+import random
 import re
 import time
 import urllib.parse
@@ -44,10 +52,29 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ERROR_TEXT_LIMIT = 300
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 2.0
+# Kept back from the function's remaining time, to answer before Lambda stops it.
+TIME_RESERVE_SECONDS = 0.5
+# Without a Lambda context (local runs), calls get this much time in all.
+DEFAULT_BUDGET_SECONDS = 25.0
+SETTINGS = {  # environment variable: (default, minimum, maximum)
+    "API_CONNECT_TIMEOUT": (3.0, 0.1, 60.0),
+    "API_READ_TIMEOUT": (10.0, 0.1, 900.0),
+    "API_MAX_ATTEMPTS": (3, 1, 10),
+}
+ASSUMED_ROLE_REFRESH = datetime.timedelta(minutes=5)
+SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]")
 
 # One pool for the life of the execution environment: warm invocations reuse its
 # kept-alive TLS connection instead of paying a new handshake.
-HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=3.0, read=20.0))
+HTTP = urllib3.PoolManager(retries=False)
+# assume-role mode: the invoker role's credentials, reused until shortly before they expire.
+_assumed: dict[str, tuple[Credentials, datetime.datetime]] = {}
+_sts_client: Any = None
+_sleep = time.sleep
 
 
 class InvalidInput(ValueError):
@@ -58,6 +85,9 @@ class InvalidInput(ValueError):
 class Target:
     base_url: str
     region: str
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    max_attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -77,17 +107,25 @@ class ApiRequest:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + _budget_seconds(context)
     try:
         target = target_from_environment(os.environ)
-        credentials = credentials_from_environment(os.environ)
         request, compare_unsigned = parse_event(event)
+        credentials = signing_credentials(os.environ)
     except InvalidInput as error:
         return {"ok": False, "error": str(error)}
-    signed = call_api(request, target, credentials)
+    signed = call_api(request, target, credentials, deadline)
     if not compare_unsigned:
         return signed
-    unsigned = call_api(request, target, credentials=None)
+    unsigned = call_api(request, target, None, deadline)
     return {"ok": signed["ok"], "signed": signed, "unsigned": unsigned}
+
+
+def _budget_seconds(context: Any) -> float:
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is None:
+        return DEFAULT_BUDGET_SECONDS
+    return max(0.0, remaining_ms() / 1000 - TIME_RESERVE_SECONDS)
 
 
 def target_from_environment(environ: Any) -> Target:
@@ -105,7 +143,65 @@ def target_from_environment(environ: Any) -> Target:
             f"environment variable API_REGION is {region!r}: expected the API's region, such as eu-west-1 "
             "(set by ClientStack)"
         )
-    return Target(base_url=base_url.rstrip("/"), region=region)
+    connect_timeout, read_timeout, max_attempts = (_setting(environ, name) for name in SETTINGS)
+    return Target(
+        base_url=base_url.rstrip("/"),
+        region=region,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=int(max_attempts),
+    )
+
+
+def _setting(environ: Any, name: str) -> float:
+    default, minimum, maximum = SETTINGS[name]
+    value = environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        number = type(default)(value)
+    except ValueError:
+        number = None
+    if number is None or not minimum <= number <= maximum:
+        kind = "whole number" if isinstance(default, int) else "number"
+        raise InvalidInput(f"environment variable {name} is {value!r}: expected a {kind} from {minimum} to {maximum}")
+    return number
+
+
+def signing_credentials(environ: Any) -> Credentials:
+    """The function's own credentials, or in assume-role mode the invoker role's."""
+    own = credentials_from_environment(environ)
+    role_arn = environ.get("INVOKER_ROLE_ARN")
+    if not role_arn:
+        return own
+    cached = _assumed.get(role_arn)
+    if cached is not None and cached[1] - _now() > ASSUMED_ROLE_REFRESH:
+        return cached[0]
+    session_name = SESSION_NAME_UNSAFE.sub("-", environ.get("AWS_LAMBDA_FUNCTION_NAME", "requestor"))[:64]
+    try:
+        answer = _sts(environ).assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    except Exception as error:  # botocore's ClientError and connection errors alike
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        logger.warning("assume role failed", extra={"roleArn": role_arn, "errorCode": code})
+        raise InvalidInput(f"could not assume INVOKER_ROLE_ARN {role_arn}: {error}") from None
+    credentials = Credentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+    _assumed[role_arn] = (credentials, answer["Expiration"])
+    return credentials
+
+
+def _sts(environ: Any) -> Any:
+    global _sts_client
+    if _sts_client is None:
+        # Imported here: resource-policy mode never pays for botocore's session machinery.
+        import botocore.session
+
+        region = environ.get("AWS_REGION") or environ.get("API_REGION")
+        _sts_client = botocore.session.get_session().create_client("sts", region_name=region)
+    return _sts_client
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
 def credentials_from_environment(environ: Any) -> Credentials:
@@ -145,40 +241,65 @@ def parse_event(event: Any) -> tuple[ApiRequest, bool]:
     return request, compare_unsigned
 
 
-def call_api(request: ApiRequest, target: Target, credentials: Credentials | None) -> dict[str, Any]:
-    """Send the request, signed when credentials are given; report any failure as such."""
+def call_api(
+    request: ApiRequest, target: Target, credentials: Credentials | None, deadline: float
+) -> dict[str, Any]:
+    """Send the request, signed when credentials are given, retrying what is safe to
+    retry while time is left; report any failure as such."""
     url = request.url(target)
-    headers = dict(request.headers)
-    if credentials is not None:
-        signable = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
-        SigV4Auth(credentials, SERVICE, target.region).add_auth(signable)
-        headers = dict(signable.headers.items())
     started = time.perf_counter()
-    try:
-        response = HTTP.request(request.method, url, body=request.body, headers=headers, redirect=False)
-    except urllib3.exceptions.HTTPError as error:
-        _log_call(request, credentials, status=None, started=started)
-        return {"ok": False, "statusCode": None, "error": f"could not reach the API at {target.base_url}: {error}"}
-    _log_call(request, credentials, status=response.status, started=started)
-    body = _decode_body(response)
-    result: dict[str, Any] = {"ok": 200 <= response.status < 300, "statusCode": response.status, "body": body}
-    if not result["ok"]:
-        result["error"] = f"the API answered {response.status}: {_message_of(body)}"
-    return result
-
-
-def _log_call(request: ApiRequest, credentials: Credentials | None, *, status: int | None, started: float) -> None:
-    # Never headers or bodies: they carry the signature and the session token.
+    attempts = 0
+    while True:
+        attempts += 1
+        response, failure = _attempt(request, url, target, credentials, deadline)
+        retryable = request.method in IDEMPOTENT_METHODS and (
+            failure is not None or response.status in RETRYABLE_STATUSES
+        )
+        delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)))
+        if not retryable or attempts >= target.max_attempts or time.monotonic() + delay >= deadline:
+            break
+        _sleep(delay)
+    status = None if response is None else response.status
     logger.info(
         "api call",
+        # Never headers or bodies: they carry the signature and the session token.
         extra={
             "method": request.method,
             "path": request.path,
             "signed": credentials is not None,
             "status": status,
+            "attempts": attempts,
             "latencyMs": round((time.perf_counter() - started) * 1000, 2),
         },
     )
+    if response is None:
+        error = f"could not reach the API at {target.base_url}: {failure}"
+        return {"ok": False, "statusCode": None, "attempts": attempts, "error": error}
+    body = _decode_body(response)
+    result: dict[str, Any] = {"ok": 200 <= status < 300, "statusCode": status, "body": body, "attempts": attempts}
+    if not result["ok"]:
+        result["error"] = f"the API answered {status}: {_message_of(body)}"
+    return result
+
+
+def _attempt(
+    request: ApiRequest, url: str, target: Target, credentials: Credentials | None, deadline: float
+) -> tuple[urllib3.BaseHTTPResponse | None, Exception | None]:
+    headers = dict(request.headers)
+    if credentials is not None:
+        # Signed for each attempt: a signature is valid for five minutes only.
+        signable = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
+        SigV4Auth(credentials, SERVICE, target.region).add_auth(signable)
+        headers = dict(signable.headers.items())
+    remaining = max(0.01, deadline - time.monotonic())
+    timeout = urllib3.Timeout(connect=min(target.connect_timeout, remaining), read=min(target.read_timeout, remaining))
+    try:
+        response = HTTP.request(
+            request.method, url, body=request.body, headers=headers, redirect=False, timeout=timeout
+        )
+    except urllib3.exceptions.HTTPError as error:
+        return None, error
+    return response, None
 
 
 def _parse_method(value: Any) -> str:

@@ -1,0 +1,144 @@
+"""The requestor's signing on every request shape, and its retries, backoff and time
+budget, against the SigV4-verifying gateway double on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from lambda_src.requestor import handler as requestor
+from stacks.routes import Route
+from tests.gateway_double import MISSING_TOKEN, GatewayDouble
+from tests.test_end_to_end import REQUESTOR, run_as
+
+ECHO_ROUTES = tuple(
+    Route(method, path)
+    for method in ("GET", "DELETE", "POST", "PUT", "PATCH")
+    for path in ("/echo", "/echo/{item}")
+)
+
+
+def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A backend that answers with what API Gateway handed it."""
+    seen = {key: event[key] for key in ("httpMethod", "pathParameters", "multiValueQueryStringParameters", "body")}
+    seen["headers"] = {name: value for name, value in event["headers"].items() if name.startswith("x-caller")}
+    return {"statusCode": 200, "body": json.dumps(seen)}
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
+    with GatewayDouble(region="eu-west-1", stage="prod", callers=[REQUESTOR], backend=echo, routes=ECHO_ROUTES) as double:
+        run_as(REQUESTOR, monkeypatch, double.url)
+        yield double
+
+
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff delays the requestor asked for, each its upper bound; nobody sleeps."""
+    asked: list[float] = []
+    monkeypatch.setattr(requestor, "_sleep", asked.append)
+    monkeypatch.setattr(requestor.random, "uniform", lambda low, high: high)
+    return asked
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"method": "GET", "path": "/echo"}, {"httpMethod": "GET", "body": None}),
+        ({"method": "DELETE", "path": "/echo/42"}, {"httpMethod": "DELETE", "pathParameters": {"item": "42"}}),
+        ({"method": "POST", "path": "/echo", "body": {"a": [1, "ü"]}}, {"body": '{"a": [1, "\\u00fc"]}'}),
+        ({"method": "PUT", "path": "/echo/x", "body": {"b": None}}, {"httpMethod": "PUT", "body": '{"b": null}'}),
+        ({"method": "PATCH", "path": "/echo", "body": "raw  text\\n"}, {"httpMethod": "PATCH", "body": "raw  text\\n"}),
+        ({"method": "PUT", "path": "/echo", "body": "naïve ☃"}, {"body": "naïve ☃"}),
+        ({"path": "/echo/a b[]%ä", "method": "GET"}, {"pathParameters": {"item": "a b[]%ä"}}),
+        ({"path": "/echo/Ω≈ç√∫", "method": "DELETE"}, {"pathParameters": {"item": "Ω≈ç√∫"}}),
+        ({"path": "/echo/ok:@!$&'()*+,;=", "method": "GET"}, {"pathParameters": {"item": "ok:@!$&'()*+,;="}}),
+        (
+            {"path": "/echo", "query": {"z": "1", "b": ["2", "1"], "a": "x y+z/ä&=?", "": "empty name", "e": ""}},
+            {"multiValueQueryStringParameters": {"z": ["1"], "b": ["2", "1"], "a": ["x y+z/ä&=?"], "": ["empty name"], "e": [""]}},
+        ),
+        (
+            # SigV4 signs header values with runs of spaces collapsed; they are sent as given.
+            {"path": "/echo", "headers": {"X-Caller-Note": "spaced   out", "x-caller-id": "7"}},
+            {"headers": {"x-caller-note": "spaced   out", "x-caller-id": "7"}},
+        ),
+    ],
+)
+def test_every_request_shape_is_signed_so_that_api_gateway_accepts_it(
+    gateway: GatewayDouble, event: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    result = requestor.handler(event, None)
+    assert (result["statusCode"], result["ok"]) == (200, True), result
+    assert {key: result["body"][key] for key in expected} == expected
+    assert "x-amz-security-token" in gateway.received[0]["headers"]["authorization"]
+
+
+@pytest.mark.parametrize("faults", [[503, 429], [502, 504], ["drop", "drop"]])
+def test_idempotent_calls_are_retried_and_each_attempt_is_signed(
+    gateway: GatewayDouble, delays: list[float], faults: list[Any]
+) -> None:
+    gateway.faults = list(faults)
+    result = requestor.handler({"method": "GET", "path": "/echo/1"}, None)
+    assert (result["statusCode"], result["attempts"]) == (200, 3)
+    # The double injects faults only after verifying a signature, so all three were valid.
+    assert len(gateway.received) == 3 and all("authorization" in r["headers"] for r in gateway.received)
+    assert delays == [0.1, 0.2]
+
+
+def test_backoff_doubles_up_to_the_cap(gateway: GatewayDouble, delays: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_MAX_ATTEMPTS", "7")
+    gateway.faults = [503] * 6
+    assert requestor.handler({"method": "PUT", "path": "/echo", "body": "x"}, None)["attempts"] == 7
+    assert delays == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
+
+
+def test_a_post_is_never_retried(gateway: GatewayDouble, delays: list[float]) -> None:
+    gateway.faults = [503]
+    result = requestor.handler({"method": "POST", "path": "/echo", "body": {}}, None)
+    assert (result["ok"], result["statusCode"], result["attempts"]) == (False, 503, 1)
+    assert result["error"] == "the API answered 503: injected 503"
+
+
+def test_an_auth_error_is_never_retried(gateway: GatewayDouble, delays: list[float]) -> None:
+    result = requestor.handler({"method": "GET", "path": "/nowhere"}, None)
+    assert (result["statusCode"], result["attempts"], result["body"]) == (403, 1, {"message": MISSING_TOKEN})
+    assert delays == []
+
+
+def test_when_attempts_run_out_the_last_failure_is_reported(gateway: GatewayDouble, delays: list[float]) -> None:
+    gateway.faults = [503, 503, 503]
+    result = requestor.handler({"path": "/echo"}, None)
+    assert (result["ok"], result["statusCode"], result["attempts"]) == (False, 503, 3)
+
+
+def test_retries_stop_when_the_functions_time_would_run_out(gateway: GatewayDouble, delays: list[float]) -> None:
+    gateway.faults = [503] * 5
+    gateway_context = SimpleNamespace(get_remaining_time_in_millis=lambda: 700)  # 0.2 s after the reserve
+    result = requestor.handler({"path": "/echo"}, gateway_context)
+    # After the first 503 a 0.1 s pause fits in 0.2 s; after the second a 0.2 s one does not.
+    assert (result["statusCode"], result["attempts"], delays) == (503, 2, [0.1])
+
+
+def test_an_api_that_never_answers_times_out_and_is_retried(
+    gateway: GatewayDouble, delays: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_READ_TIMEOUT", "0.2")
+    gateway.faults = ["stall"]
+    result = requestor.handler({"path": "/echo"}, None)
+    assert (result["statusCode"], result["attempts"]) == (200, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("API_MAX_ATTEMPTS", "0"), ("API_MAX_ATTEMPTS", "2.5"), ("API_READ_TIMEOUT", "soon"), ("API_CONNECT_TIMEOUT", "0")],
+)
+def test_bad_transport_settings_are_a_clear_error(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    run_as(REQUESTOR, monkeypatch, "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod")
+    monkeypatch.setenv(name, value)
+    result = requestor.handler({}, None)
+    assert result["ok"] is False
+    assert result["error"].startswith(f"environment variable {name} is {value!r}: expected a")
