@@ -76,6 +76,17 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"allowed_principal_arns": {"arn": 1}}, "allowed_principal_arns", "a list of IAM role ARNs"),
         ({"org_id": "o-short"}, "org_id", "an AWS Organizations id such as o-a1b2c3d4e5"),
         ({"org_paths": "o-a1b2c3d4e5/r-ab12/*"}, "org_paths", "no value unless org_id is set"),
+        ({"access_mode": "assume_role"}, "access_mode", "one of resource-policy, assume-role"),
+        (
+            {"access_mode": "assume-role", "invoker_role_arn": "arn:aws:iam::444455556666:role/orders-api-invoker"},
+            "invoker_role_arn",
+            "the ARN of ApiStack's invoker role in api_account 111122223333",
+        ),
+        (
+            {"access_mode": "assume-role", "invoker_role_arn": "arn:aws:iam::111122223333:role/orders-*"},
+            "invoker_role_arn",
+            "its InvokerRoleArn output",
+        ),
         (
             {"org_id": "o-a1b2c3d4e5", "org_paths": "o-zzzzzzzzzz/r-ab12/*"},
             "org_paths",
@@ -114,6 +125,14 @@ def test_security_settings_default_to_a_throttled_stage_with_a_cloudwatch_role()
     config = config_from()
     assert (config.throttle_rate, config.throttle_burst, config.create_cloudwatch_role) == (50, 100, True)
     assert (config.allowed_principal_arns, config.org_id, config.org_paths) == ((), None, ())
+
+
+def test_assume_role_mode_defaults_the_invoker_role_to_apistacks_name() -> None:
+    assert config_from().invoker_role_arn is None
+    config = config_from(access_mode="assume-role")
+    assert config.invoker_role_arn == "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"
+    given = "arn:aws:iam::111122223333:role/platform/orders-invoker"
+    assert config_from(access_mode="assume-role", invoker_role_arn=given).invoker_role_arn == given
 
 
 def test_stage_limit_follows_from_the_iam_role_name_limit() -> None:

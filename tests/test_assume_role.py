@@ -1,0 +1,190 @@
+"""access_mode assume-role: ApiStack's invoker role, ClientStack's permission to
+assume exactly it, and the requestor assuming it with a stubbed STS."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+import botocore.session
+import pytest
+from aws_cdk.assertions import Match
+from botocore.stub import Stubber
+
+from lambda_src.api import handler as backend
+from lambda_src.requestor import handler as requestor
+from tests.conftest import SynthesizedApp, synthesize
+from tests.gateway_double import Caller, GatewayDouble
+from tests.test_end_to_end import REQUESTOR, run_as
+
+INVOKER_ARN = "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"
+FUNCTION_NAME = "ClientStack-RequestorFunction2747811D-AbCdEf123456"
+INVOKER = Caller(
+    access_key="ASIAINVOKEREXAMPLE01",
+    secret_key="InvokerSecretKeyEXAMPLEEXAMPLEEXAMPLE01",
+    session_token="InvokerSessionTokenEXAMPLE",
+    account="111122223333",
+    principal_arn=f"arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/{FUNCTION_NAME}",
+)
+
+
+@pytest.fixture(scope="module")
+def synth() -> SynthesizedApp:
+    return synthesize(access_mode="assume-role")
+
+
+def test_the_api_has_no_resource_policy(synth: SynthesizedApp) -> None:
+    (api,) = synth.api.find_resources("AWS::ApiGateway::RestApi").values()
+    assert "Policy" not in api["Properties"]
+
+
+def test_invoker_role_is_trusted_only_by_the_requestor_roles(synth: SynthesizedApp) -> None:
+    synth.api.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": "orders-api-invoker-prod-eu-west-1",
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                        "Condition": {
+                            "ArnLike": {
+                                "aws:PrincipalArn": ["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+    )
+
+
+def test_invoker_role_may_invoke_only_this_apis_stage_routes(synth: SynthesizedApp) -> None:
+    (policy,) = [
+        p for name, p in synth.api.find_resources("AWS::IAM::Policy").items() if name.startswith("InvokerRole")
+    ]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    suffixes = []
+    for resource in statement["Resource"]:
+        prefix, api, suffix = resource["Fn::Join"][1]
+        assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:" and api["Ref"].startswith("OrdersApi")
+        suffixes.append(suffix)
+    assert suffixes == ["/prod/GET/", "/prod/GET/orders/*", "/prod/POST/orders"]
+
+
+def test_invoker_role_arn_is_an_output(synth: SynthesizedApp) -> None:
+    synth.api.has_output("InvokerRoleArn", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("^InvokerRole"), "Arn"]}})
+
+
+def test_requestor_may_assume_exactly_the_invoker_role_and_invoke_nothing(synth: SynthesizedApp) -> None:
+    statements = [
+        statement
+        for policy in synth.client.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert [s for s in statements if "sts:" in str(s["Action"]) or "execute-api" in str(s["Action"])] == [
+        {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": INVOKER_ARN}
+    ]
+    synth.client.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"INVOKER_ROLE_ARN": INVOKER_ARN, "API_REGION": "eu-west-1"})}},
+    )
+
+
+def test_an_organization_is_trusted_by_org_id_in_assume_role_mode_too() -> None:
+    synthesize(access_mode="assume-role", org_id="o-a1b2c3d4e5").api.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": "orders-api-invoker-prod-eu-west-1",
+            "AssumeRolePolicyDocument": Match.object_like(
+                {
+                    "Statement": [
+                        Match.object_like(
+                            {
+                                "Principal": {"AWS": "*"},
+                                "Condition": Match.object_like({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
+                            }
+                        )
+                    ]
+                }
+            ),
+        },
+    )
+
+
+@pytest.fixture
+def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    client = botocore.session.get_session().create_client(
+        "sts", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    monkeypatch.setattr(requestor, "_sts_client", client)
+    monkeypatch.setattr(requestor, "_assumed", {})
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def invoker_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
+    with GatewayDouble(
+        region="eu-west-1",
+        stage="prod",
+        callers=[REQUESTOR, INVOKER],
+        backend=backend.handler,
+        admitted=lambda principal_arn: principal_arn == INVOKER.principal_arn,
+    ) as double:
+        run_as(REQUESTOR, monkeypatch, double.url)
+        monkeypatch.setenv("INVOKER_ROLE_ARN", INVOKER_ARN)
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+        yield double
+
+
+def expect_assume_role(sts: Stubber, expires_in: datetime.timedelta) -> None:
+    sts.add_response(
+        "assume_role",
+        {
+            "Credentials": {
+                "AccessKeyId": INVOKER.access_key,
+                "SecretAccessKey": INVOKER.secret_key,
+                "SessionToken": INVOKER.session_token,
+                "Expiration": datetime.datetime.now(datetime.UTC) + expires_in,
+            },
+            "AssumedRoleUser": {"AssumedRoleId": "AROAEXAMPLE:session", "Arn": INVOKER.principal_arn},
+        },
+        {"RoleArn": INVOKER_ARN, "RoleSessionName": FUNCTION_NAME},
+    )
+
+
+def test_the_requestor_signs_as_the_assumed_invoker_role(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+    expect_assume_role(sts, datetime.timedelta(hours=1))
+    result = requestor.handler({}, None)
+    assert (result["statusCode"], result["body"]["principal"]) == (200, INVOKER.principal_arn)
+    assert invoker_gateway.received[0]["headers"]["x-amz-security-token"] == INVOKER.session_token
+
+
+def test_assumed_credentials_are_reused_while_fresh(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+    expect_assume_role(sts, datetime.timedelta(hours=1))
+    assert [requestor.handler({}, None)["statusCode"] for _ in range(3)] == [200, 200, 200]
+
+
+def test_credentials_close_to_expiry_are_refreshed(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+    expect_assume_role(sts, datetime.timedelta(minutes=4))
+    expect_assume_role(sts, datetime.timedelta(hours=1))
+    assert [requestor.handler({}, None)["statusCode"] for _ in range(2)] == [200, 200]
+
+
+def test_a_failed_assume_role_is_a_clear_error_result(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+    sts.add_client_error(
+        "assume_role",
+        service_error_code="AccessDenied",
+        service_message=f"User: {REQUESTOR.principal_arn} is not authorized to perform: sts:AssumeRole",
+    )
+    result = requestor.handler({}, None)
+    assert result["ok"] is False
+    assert result["error"].startswith(f"could not assume INVOKER_ROLE_ARN {INVOKER_ARN}: An error occurred (AccessDenied)")
+    assert invoker_gateway.received == []
