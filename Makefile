@@ -20,7 +20,7 @@ CDK_ARGS ?=
 OUTPUTS_FILE := cdk-outputs.json
 need-profile = @test -n "$(PROFILE)" || { echo "Set PROFILE to the AWS profile of the account: make $@ PROFILE=<profile>" >&2; exit 2; }
 
-.PHONY: setup synth test scan clean deploy-api deploy-client smoke destroy-client destroy-api
+.PHONY: setup synth test scan bench clean deploy-api deploy-client smoke destroy-client destroy-api
 
 setup: $(VENV_READY) $(CLI_READY)
 
@@ -52,6 +52,10 @@ scan: synth $(CHECKOV_READY)
 	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=1 $(CHECKOV_VENV)/bin/checkov \
 		--directory cdk.out --framework cloudformation --skip-download --compact --quiet
 
+# Medians of the requestor's costs, cold starts, synth time and asset sizes (docs/benchmarks.md).
+bench: setup
+	$(VENV)/bin/python -m benchmarks.bench
+
 # Phase one: ApiStack in the API account; its outputs (ApiId, ...) go to cdk-outputs.json,
 # where phase two finds api_id.
 deploy-api: setup
@@ -78,4 +82,4 @@ destroy-api: setup
 	$(CDK) destroy ApiStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 clean:
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out .pytest_cache .bench

@@ -48,6 +48,9 @@ class Caller:
     principal_arn: str
 
 
+ANONYMOUS = Caller(access_key="", secret_key="", session_token=None, account="", principal_arn="anonymous")
+
+
 class Denied(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -64,6 +67,9 @@ class GatewayDouble:
     backend: Callable[[dict[str, Any], Any], dict[str, Any]]
     admitted: Callable[[str], bool] = lambda principal_arn: True
     routes: tuple[Route, ...] = ROUTES
+    # False: every request passes as ANONYMOUS, signed or not, as on a method with
+    # no authorization; the benchmark compares signed and unsigned calls on it.
+    verify_signatures: bool = True
     # Answers to give after verifying the signature, one per request, before the
     # backend runs: a status code, "drop" (close the connection unanswered) or
     # "stall" (never answer, until the double stops).
@@ -98,7 +104,10 @@ class GatewayDouble:
             return 403, {"message": MISSING_TOKEN}
         route, path, path_parameters = matched
         try:
-            caller = self._verify_signature(method, raw_path, raw_query, headers, body)
+            if not self.verify_signatures:
+                caller = ANONYMOUS
+            else:
+                caller = self._verify_signature(method, raw_path, raw_query, headers, body)
             if not self.admitted(caller.principal_arn):
                 raise Denied(
                     f"User: {caller.principal_arn} is not authorized to perform: execute-api:Invoke on resource: "

@@ -35,7 +35,6 @@ from typing import Any
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -79,6 +78,16 @@ _sleep = time.sleep
 
 class InvalidInput(ValueError):
     """The event or the function's configuration is wrong; the message says how."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What SigV4Auth reads of credentials. Importing botocore.credentials for its
+    class of the same three fields took 11 ms here, a tenth of the cold start."""
+
+    access_key: str
+    secret_key: str
+    token: str | None = None
 
 
 @dataclass(frozen=True)

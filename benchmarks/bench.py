@@ -1,0 +1,219 @@
+"""`make bench`: the requestor's costs, the handlers' cold starts, synth time and
+asset sizes, each a median over repeated runs, printed as a table beside its target.
+
+Writes only under .bench/ (ignored by git). The local gateway double runs in a
+process of its own, so that it does not share the interpreter with the client.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from lambda_src.requestor import handler as requestor
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / ".bench"
+CREDENTIALS = requestor.Credentials(
+    "ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "IQoJb3JpZ2luX2VjEXAMPLETOKEN" * 8
+)
+URL = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/orders"
+WARM_CALLS = 2000
+COLD_RUNS = 21
+SYNTH_RUNS = 5
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    rows: list[tuple[str, str, str]] = []
+    rows += signing_cost()
+    port, stop = start_gateway_double()
+    try:
+        rows += warm_calls(port)
+        rows += cold_starts(port)
+    finally:
+        stop()
+    rows += synth_times()
+    rows += asset_sizes()
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'measurement':<{width}}  {'median':>12}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>12}  {target}")
+    return 0
+
+
+def signing_cost() -> list[tuple[str, str, str]]:
+    def sign(method: str, body: bytes | None) -> Callable[[], None]:
+        def once() -> None:
+            request = AWSRequest(method=method, url=URL, data=body, headers={"Content-Type": "application/json"})
+            SigV4Auth(CREDENTIALS, "execute-api", "eu-west-1").add_auth(request)
+
+        return once
+
+    rows = []
+    for name, method, body in (("GET", "GET", None), ("POST, 1 KB body", "POST", b"x" * 1024)):
+        per_call = [t / 1000 for t in timeit.repeat(sign(method, body), number=1000, repeat=15)]
+        rows.append((f"sign {name}", f"{statistics.median(per_call) * 1e6:.0f} us", "<= 150 us"))
+    return rows
+
+
+def _serve(connection: Any) -> None:
+    from lambda_src.api.handler import handler as backend
+    from tests.gateway_double import Caller, GatewayDouble
+
+    caller = Caller(CREDENTIALS.access_key, CREDENTIALS.secret_key, CREDENTIALS.token, "444455556666", "arn:aws:sts::b")
+    # Server-side verification is API Gateway's cost, not the requestor's: the double
+    # skips it, so signed and unsigned calls differ only by what the client does.
+    with GatewayDouble("eu-west-1", "prod", [caller], backend, verify_signatures=False) as double:
+        connection.send(double._server.server_port)
+        connection.recv()
+
+
+def start_gateway_double() -> tuple[int, Callable[[], None]]:
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    process = multiprocessing.get_context("fork").Process(target=_serve, args=(child,), daemon=True)
+    process.start()
+    port = parent.recv()
+
+    def stop() -> None:
+        parent.send("stop")
+        process.join(timeout=10)
+
+    return port, stop
+
+
+def warm_calls(port: int) -> list[tuple[str, str, str]]:
+    target = requestor.Target(base_url=f"http://127.0.0.1:{port}/prod", region="eu-west-1")
+    request, _ = requestor.parse_event({"path": "/orders/123", "query": {"view": "full"}})
+
+    def measure(credentials: requestor.Credentials | None, new_connection: bool) -> list[float]:
+        latencies = []
+        for call in range(WARM_CALLS + 50):
+            if new_connection:
+                requestor.HTTP.clear()
+            started = time.perf_counter()
+            result = requestor.call_api(request, target, credentials, time.monotonic() + 10)
+            if call >= 50:  # the first calls warm the pool and the caches
+                latencies.append(time.perf_counter() - started)
+            assert result["statusCode"] == 200, result
+        return latencies
+
+    unsigned = measure(None, new_connection=False)
+    signed = measure(CREDENTIALS, new_connection=False)
+    fresh = measure(CREDENTIALS, new_connection=True)
+    baseline = statistics.median(unsigned)
+    rows = []
+    for name, latencies in (
+        ("warm call, unsigned, kept-alive (baseline)", unsigned),
+        ("warm call, signed, kept-alive", signed),
+        ("warm call, signed, new connection each", fresh),
+    ):
+        median = statistics.median(latencies)
+        rows.append((name, f"{median * 1e3:.3f} ms", f"{len(latencies) / sum(latencies):,.0f} calls/s"))
+    extra = statistics.median(signed) - baseline
+    rows.append(("signed minus unsigned, kept-alive", f"{extra * 1e3:.3f} ms", "<= 0.3 ms"))
+    return rows
+
+
+COLD_SNIPPETS = {
+    "floor: import botocore.auth": "import botocore.auth",
+    "cold start: requestor (import + first call)": (
+        "import sys; sys.path.insert(0, 'lambda_src/requestor'); import handler;"
+        "r = handler.handler({'path': '/orders/123'}, None); assert r['statusCode'] == 200, r"
+    ),
+    "cold start: api backend (import + first call)": (
+        "import sys; sys.path.insert(0, 'lambda_src/api'); import handler;"
+        "r = handler.handler({'httpMethod': 'GET', 'resource': '/', 'requestContext': {}}, None);"
+        "assert r['statusCode'] == 200, r"
+    ),
+}
+TIMED = "import time; _t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)"
+
+
+def cold_starts(port: int) -> list[tuple[str, str, str]]:
+    environment = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "API_URL": f"http://127.0.0.1:{port}/prod",
+        "API_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": CREDENTIALS.access_key,
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS.secret_key,
+        "AWS_SESSION_TOKEN": CREDENTIALS.token,
+    }
+    runs: dict[str, list[float]] = {name: [] for name in COLD_SNIPPETS}
+    for _ in range(COLD_RUNS):  # round-robin, so that drift in the machine's speed hits all alike
+        for name, code in COLD_SNIPPETS.items():
+            command = [sys.executable, "-c", TIMED.format(code=code)]
+            finished = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
+            runs[name].append(float(finished.stdout))
+    medians = {name: statistics.median(times) for name, times in runs.items()}
+    floor = medians["floor: import botocore.auth"]
+    return [
+        (name, f"{median * 1e3:.1f} ms", "" if name.startswith("floor") else f"{median / floor:.2f}x floor, <= 1.10x")
+        for name, median in medians.items()
+    ]
+
+
+def synth_times() -> list[tuple[str, str, str]]:
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    empty_app = [sys.executable, "-c", "import aws_cdk as cdk; cdk.App().synth()"]
+    commands = {
+        # With cdk.json's feature flags, as app.py runs: the flag
+        # @aws-cdk/core:validateAgainstDefaultRules makes every synth start CDK's
+        # CloudFormation validator, a fixed cost even with no stacks.
+        "floor: empty CDK app synth, cdk.json flags": empty_app,
+        "floor: empty CDK app synth, no flags": empty_app,
+        "synth ApiStack + ClientStack (app.py)": [sys.executable, "app.py"],
+    }
+    runs: dict[str, list[float]] = {name: [] for name in commands}
+    for run in range(SYNTH_RUNS):  # round-robin, as for the cold starts
+        for name, command in commands.items():
+            environment = {
+                **os.environ,
+                "CDK_CONTEXT_JSON": json.dumps({} if name.endswith("no flags") else context),
+                "CDK_OUTDIR": str(OUT / f"synth-{run}"),
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            }
+            started = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, env=environment, check=True, capture_output=True)
+            runs[name].append(time.perf_counter() - started)
+    medians = {name: statistics.median(times) for name, times in runs.items()}
+    floor = medians["floor: empty CDK app synth, cdk.json flags"]
+    bare = medians["floor: empty CDK app synth, no flags"]
+    return [
+        (
+            name,
+            f"{median:.2f} s",
+            "" if name.startswith("floor") else f"{median / floor:.2f}x floor, <= 1.5x ({median / bare:.2f}x no-flags floor)",
+        )
+        for name, median in medians.items()
+    ]
+
+
+def asset_sizes() -> list[tuple[str, str, str]]:
+    rows = []
+    for function in ("api", "requestor"):
+        archive = OUT / f"{function}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in sorted((ROOT / "lambda_src" / function).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    zipped.write(path, path.relative_to(ROOT / "lambda_src" / function))
+        rows.append((f"asset {function} (zip as deployed)", f"{archive.stat().st_size / 1024:.1f} KB", "< 16 KB"))
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main())
