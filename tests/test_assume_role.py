@@ -15,7 +15,7 @@ from lambda_src.api import handler as backend
 from lambda_src.requestor import handler as requestor
 from tests.conftest import SynthesizedApp, synthesize
 from tests.gateway_double import Caller, GatewayDouble
-from tests.test_end_to_end import REQUESTOR, run_as
+from tests.callers import REQUESTOR, run_as
 
 INVOKER_ARN = "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"
 FUNCTION_NAME = "ClientStack-RequestorFunction2747811D-AbCdEf123456"

@@ -12,23 +12,8 @@ import pytest
 
 from lambda_src.api import handler as backend
 from lambda_src.requestor import handler as requestor
-from tests.gateway_double import BAD_SIGNATURE, INVALID_TOKEN, MISSING_TOKEN, Caller, GatewayDouble
-
-REQUESTOR = Caller(
-    access_key="ASIAIOSFODNN7EXAMPLE",
-    secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    session_token="IQoJb3JpZ2luX2VjEXAMPLETOKEN//////////wEaCWV1LXdlc3QtMSJHMEUCIQ",
-    account="444455556666",
-    principal_arn="arn:aws:sts::444455556666:assumed-role/orders-api-requestor-prod-eu-west-1/requestor",
-)
-STRANGER = Caller(
-    access_key="ASIAI44QH8DHBEXAMPLE",
-    secret_key="je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
-    session_token="AQoDYXdzEJrEXAMPLESTRANGER",
-    account="777788889999",
-    principal_arn="arn:aws:sts::777788889999:assumed-role/some-other-role/session",
-)
-
+from tests.callers import REQUESTOR, STRANGER, run_as
+from tests.gateway_double import BAD_SIGNATURE, INVALID_TOKEN, MISSING_TOKEN, GatewayDouble
 
 @pytest.fixture
 def events_seen() -> list[dict[str, Any]]:
@@ -49,14 +34,6 @@ def gateway(events_seen: list[dict[str, Any]]) -> Iterator[GatewayDouble]:
         admitted=lambda principal_arn: principal_arn == REQUESTOR.principal_arn,
     ) as double:
         yield double
-
-
-def run_as(caller: Caller, monkeypatch: pytest.MonkeyPatch, api_url: str, region: str = "eu-west-1") -> None:
-    monkeypatch.setenv("API_URL", api_url)
-    monkeypatch.setenv("API_REGION", region)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", caller.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", caller.secret_key)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", caller.session_token or "")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from lambda_src.requestor import handler as requestor
 from stacks.routes import Route
 from tests.gateway_double import MISSING_TOKEN, GatewayDouble
-from tests.test_end_to_end import REQUESTOR, run_as
+from tests.callers import REQUESTOR, run_as
 
 ECHO_ROUTES = tuple(
     Route(method, path)
