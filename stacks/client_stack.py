@@ -9,7 +9,7 @@ from aws_cdk import Annotations, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge
+from stacks.compliance import acknowledge_path_parameters
 from stacks.config import ASSUME_ROLE, AppConfig
 from stacks.python_function import PythonFunction
 from stacks.routes import ROUTES
@@ -62,10 +62,4 @@ class ClientStack(Stack):
                 resources=[config.execute_api_arn(route) for route in ROUTES],
             )
         )
-        for route in ROUTES:
-            if "*" in route.arn_suffix:
-                acknowledge(
-                    self.requestor.role,
-                    f"IAM5[Resource::{config.execute_api_arn(route)}]",
-                    f"The '*' stands for the path parameter of {route.method} {route.path}, on this API's stage only.",
-                )
+        acknowledge_path_parameters(self.requestor.role, ROUTES, config.execute_api_arn)

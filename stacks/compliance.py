@@ -3,9 +3,13 @@ to acknowledge a finding: on the narrowest construct, with the reason."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import aws_cdk as cdk
 import cdk_nag
 from constructs import IConstruct
+
+from stacks.routes import Route
 
 # checkov findings that are deliberate, by check id, with the reason a reviewer reads.
 LOG_GROUP_KMS = {
@@ -42,6 +46,20 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(
         cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-{finding}", reason=reason)
     )
+
+
+def acknowledge_path_parameters(
+    role: IConstruct, routes: Sequence[Route], finding_resource: Callable[[Route], str]
+) -> None:
+    """Acknowledge IAM5 for each route whose execute-api ARN has a `*` for a path
+    parameter; `finding_resource` gives that ARN as cdk-nag names it."""
+    for route in routes:
+        if "*" in route.arn_suffix:
+            acknowledge(
+                role,
+                f"IAM5[Resource::{finding_resource(route)}]",
+                f"The '*' stands for the path parameter of {route.method} {route.path}, on this API's stage only.",
+            )
 
 
 def skip_checkov(scope: IConstruct, checks: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge
+from stacks.compliance import acknowledge_path_parameters
 from stacks.config import Admission
 from stacks.resource_policy import admitted_principals
 from stacks.routes import PATH_PARAMETER, Route
@@ -51,14 +51,12 @@ class InvokerRole(Construct):
         # cdk-nag names the API by its logical id in the finding.
         stack = Stack.of(self)
         api_logical_id = stack.resolve(stack.get_logical_id(api.node.default_child))
-        for route in routes:
-            if "*" in route.arn_suffix:
-                acknowledge(
-                    self.role,
-                    f"IAM5[Resource::arn:{stack.partition}:execute-api:{stack.region}:{stack.account}:"
-                    f"<{api_logical_id}>/{stage_name}/{route.arn_suffix}]",
-                    f"The '*' stands for the path parameter of {route.method} {route.path}, on this API's stage only.",
-                )
+        acknowledge_path_parameters(
+            self.role,
+            routes,
+            lambda route: f"arn:{stack.partition}:execute-api:{stack.region}:{stack.account}:"
+            f"<{api_logical_id}>/{stage_name}/{route.arn_suffix}",
+        )
 
 
 def _arn_path(route: Route) -> str:
