@@ -8,19 +8,24 @@ CLI_READY := node_modules/.package-lock.json
 
 # No network calls beyond the package registries: no telemetry, no notices.
 export CDK_DISABLE_CLI_TELEMETRY := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 CDK := npx --no-install cdk
 # Deploy-time settings: the AWS profile, the client stack (ClientStack, or
-# ClientStack-<account> with several client accounts) and extra CLI arguments.
+# ClientStack-<account> with several client accounts), the environment to bootstrap
+# and extra CLI arguments (CDK_ARGS="-c key=value ...", used by every target below).
 PROFILE ?=
 STACK ?= ClientStack
+ENVIRONMENT ?=
 CDK_ARGS ?=
 OUTPUTS_FILE := cdk-outputs.json
-need-profile = @test -n "$(PROFILE)" || { echo "Set PROFILE to the AWS profile of the account: make $@ PROFILE=<profile>" >&2; exit 2; }
+# Every synth starts from an empty cdk.out, so no template of an earlier configuration
+# is left behind to be deployed or scanned.
+SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS)
+# Before anything slow: PROFILE is given and names a profile that exists.
+need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
-.PHONY: setup synth test scan bench clean deploy-api deploy-client smoke destroy-client destroy-api
+.PHONY: setup synth test bench clean bootstrap deploy-api deploy-client smoke destroy-client destroy-api
 
 setup: $(VENV_READY) $(CLI_READY)
 
@@ -40,21 +45,23 @@ $(CLI_READY): package.json package-lock.json
 	touch $@
 
 synth: setup
-	$(CDK) synth --quiet --no-notices
+	$(SYNTH)
 	@echo "Templates written to cdk.out/: $$(cd cdk.out && ls *.template.json | tr '\n' ' ')"
 
-# checkov on cdk.out, then pytest (templates, cdk-nag, cfn-lint, handlers, end to end).
-test: scan
+# pytest: templates of every mode, cdk-nag, cfn-lint, checkov (from its own venv),
+# handlers, end to end, the CLI. Never reads your cdk.json's configuration.
+test: setup $(CHECKOV_READY)
 	$(VENV)/bin/python -m pytest
-
-# checkov offline on the synthesized templates; skips are in the templates' metadata.
-scan: synth $(CHECKOV_READY)
-	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=1 $(CHECKOV_VENV)/bin/checkov \
-		--directory cdk.out --framework cloudformation --skip-download --compact --quiet
 
 # Medians of the requestor's costs, cold starts, synth time and asset sizes (docs/benchmarks.md).
 bench: setup
 	$(VENV)/bin/python -m benchmarks.bench
+
+# Once per account and region, with the pinned CLI: ENVIRONMENT=aws://<account>/<region>.
+bootstrap: setup
+	$(need-profile)
+	@test -n "$(ENVIRONMENT)" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$(PROFILE) ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
+	$(CDK) bootstrap $(ENVIRONMENT) --profile $(PROFILE) --no-notices
 
 # Phase one: ApiStack in the API account; its outputs (ApiId, ...) go to cdk-outputs.json,
 # where phase two finds api_id.
@@ -68,8 +75,9 @@ deploy-client: setup
 	$(CDK) deploy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 # Invoke the deployed requestor unsigned and signed, and judge the answers.
-smoke: synth
+smoke: setup
 	$(need-profile)
+	$(SYNTH)
 	$(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $(STACK)
 
 # Tear down in reverse order: the client stacks first, then the API.
@@ -81,5 +89,6 @@ destroy-api: setup
 	$(need-profile)
 	$(CDK) destroy ApiStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
+# Build output only; .venv, .venv-checkov, node_modules and cdk-outputs.json stay.
 clean:
 	rm -rf cdk.out .pytest_cache .bench

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -16,17 +16,11 @@ from stacks.routes import ROUTES
 
 
 class ClientStack(Stack):
-    """Exposes `requestor` (its PythonFunction), or None when `problem` says why this
-    stack cannot be built yet; the CLI then refuses to deploy it, with that message."""
+    """Exposes `requestor` (its PythonFunction). Needs `config.api_id`: until phase
+    one has produced it, app.py builds a PendingStack under this stack's name."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: AppConfig, problem: str | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.requestor: PythonFunction | None = None
-        if problem is not None:
-            Annotations.of(self).add_error(problem)
-            return
         self.requestor = PythonFunction(
             self,
             "Requestor",

@@ -7,6 +7,7 @@ strings), so every parser accepts both forms.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,17 @@ from aws_cdk import region_info
 
 from stacks.routes import Route
 
-ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-STAGE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-API_ID_PATTERN = re.compile(r"^[a-z0-9]{10}$")
-ORG_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
-ORG_PATH_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}/r-[a-z0-9]{4,32}(/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})*/\*?$")
-ROLE_ARN_PATTERN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>\d{12}|\*):role/[\w+=,.@/*?-]{1,512}$")
+# Matched with fullmatch (a trailing newline is not a match) and ASCII only (no
+# Arabic-Indic or full-width digits, which Unicode's \d and \w would accept).
+ACCOUNT_PATTERN = re.compile(r"[0-9]{12}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+STAGE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+API_ID_PATTERN = re.compile(r"[a-z0-9]{10}")
+ORG_ID_PATTERN = re.compile(r"o-[a-z0-9]{10,32}")
+ORG_PATH_PATTERN = re.compile(r"o-[a-z0-9]{10,32}/r-[a-z0-9]{4,32}(/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})*/\*?")
+ROLE_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}|\*):role/(?P<name>[A-Za-z0-9_+=,.@/*?-]{1,512})"
+)
 IAM_ROLE_NAME_LIMIT = 64
 MAX_THROTTLE_RATE = 10000
 MAX_THROTTLE_BURST = 5000
@@ -62,6 +67,8 @@ class ConfigError(ValueError):
         self.key = key
         if value is None:
             found = "is not set"
+        elif isinstance(value, str) and not value.strip():
+            found = "is empty"
         elif isinstance(value, (list, tuple)) and len(value) > LONG_LIST:
             found = f"is a list of {len(value)} values"
         else:
@@ -69,6 +76,18 @@ class ConfigError(ValueError):
         super().__init__(
             f"context key '{key}' {found}: expected {expected}. "
             f"Fix it in cdk.json or pass -c {key}=<value>."
+        )
+
+
+class MisspeltKeyError(ConfigError):
+    """A context key close to one of the app's keys, which would otherwise be ignored."""
+
+    def __init__(self, key: str, meant: str) -> None:
+        self.key = key
+        ValueError.__init__(
+            self,
+            f"context key '{key}' is not a key of this app: did you mean '{meant}'? "
+            f"Rename it to '{meant}' in cdk.json, or pass -c {meant}=<value>.",
         )
 
 
@@ -172,6 +191,7 @@ class AppConfig:
         would silently fall back to a default) is reported.
         """
         _reject_misspelt_keys(keys)
+        _reject_empty_values(get)
         api_region = _parse_region("api_region", get("api_region"))
         client_region_value = get("client_region")
         client_region = (
@@ -225,7 +245,15 @@ def invoker_role_name(stage: str, api_region: str) -> str:
 
 
 def _is_unset(value: Any) -> bool:
-    return value is None or value == ""
+    return value is None
+
+
+def _reject_empty_values(get: Callable[[str], Any]) -> None:
+    # `-c stage=$STAGE` with STAGE unset must not quietly deploy the default stage.
+    for key in KNOWN_KEYS:
+        value = get(key)
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(key, value, "a value; leave the key out to use its default")
 
 
 def _reject_misspelt_keys(keys: list[str] | tuple[str, ...]) -> None:
@@ -235,19 +263,25 @@ def _reject_misspelt_keys(keys: list[str] | tuple[str, ...]) -> None:
             continue
         close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
         if close:
-            raise ConfigError(key, key, f"one of the app's keys; did you mean '{close[0]}'")
+            raise MisspeltKeyError(key, close[0])
 
 
 def _parse_account(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not ACCOUNT_PATTERN.match(value):
+    if not isinstance(value, str) or not ACCOUNT_PATTERN.fullmatch(value):
         raise ConfigError(key, value, "a 12-digit AWS account id as a string, such as \"111122223333\"")
     return value
 
 
 def _parse_list(key: str, value: Any, items_are: str) -> tuple[Any, ...]:
-    """A JSON list, or a comma-separated string as `-c` gives it; unset is empty."""
+    """A JSON list, or a string as `-c` gives it: comma-separated, or a JSON list
+    written out; unset is empty."""
     if _is_unset(value):
         return ()
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(key, value, f"{items_are} separated by commas, such as a,b, or a JSON list") from None
     if isinstance(value, str):
         items = [item.strip() for item in value.split(",")]
     elif isinstance(value, list):
@@ -272,7 +306,7 @@ def _parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[st
     key = "allowed_principal_arns"
     arns = _parse_list(key, value, "IAM role ARNs")
     for arn in arns:
-        parts = ROLE_ARN_PATTERN.match(arn) if isinstance(arn, str) else None
+        parts = ROLE_ARN_PATTERN.fullmatch(arn) if isinstance(arn, str) else None
         if parts is None or parts["partition"] != partition:
             raise ConfigError(
                 key,
@@ -282,13 +316,21 @@ def _parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[st
             )
         if parts["account"] == "*" and org_id is None:
             raise ConfigError(key, arn, "a 12-digit account in the ARN; a wildcard account needs org_id")
+        if not parts["name"].strip("*?/"):
+            raise ConfigError(
+                key,
+                arn,
+                "a role name or path with more than wildcards: this pattern admits every role "
+                f"{'of the organization' if parts['account'] == '*' else 'of the account'}. Name the roles, "
+                f"such as arn:{partition}:iam::{parts['account']}:role/orders-*",
+            )
     return arns
 
 
 def _parse_org_id(value: Any) -> str | None:
     if _is_unset(value):
         return None
-    if not isinstance(value, str) or not ORG_ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ORG_ID_PATTERN.fullmatch(value):
         raise ConfigError("org_id", value, "an AWS Organizations id such as o-a1b2c3d4e5")
     return value
 
@@ -299,7 +341,7 @@ def _parse_org_paths(value: Any, org_id: str | None) -> tuple[str, ...]:
     if paths and org_id is None:
         raise ConfigError(key, value, "no value unless org_id is set too")
     for path in paths:
-        if not isinstance(path, str) or not ORG_PATH_PATTERN.match(path) or not path.startswith(f"{org_id}/"):
+        if not isinstance(path, str) or not ORG_PATH_PATTERN.fullmatch(path) or not path.startswith(f"{org_id}/"):
             raise ConfigError(
                 key, path, f"an entity path in {org_id}, such as {org_id}/r-ab12/ou-ab12-11111111/*"
             )
@@ -330,7 +372,7 @@ def _parse_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
 def _parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:
     if _is_unset(value):
         return default
-    parts = ROLE_ARN_PATTERN.match(value) if isinstance(value, str) else None
+    parts = ROLE_ARN_PATTERN.fullmatch(value) if isinstance(value, str) else None
     is_exact_role_in_api_account = (
         parts is not None
         and parts["account"] == api_account
@@ -358,7 +400,7 @@ def _parse_bool(key: str, value: Any, *, default: bool) -> bool:
 
 
 def _parse_region(key: str, value: Any) -> Region:
-    if not isinstance(value, str) or not REGION_PATTERN.match(value):
+    if not isinstance(value, str) or not REGION_PATTERN.fullmatch(value):
         raise ConfigError(key, value, "an AWS region name such as \"eu-west-1\"")
     info = region_info.RegionInfo.get(value)
     if info.partition is None:
@@ -370,7 +412,7 @@ def _parse_stage(value: Any, client_region: str) -> str:
     key = "stage"
     if _is_unset(value):
         value = "prod"
-    if not isinstance(value, str) or not STAGE_PATTERN.match(value):
+    if not isinstance(value, str) or not STAGE_PATTERN.fullmatch(value):
         raise ConfigError(key, value, "1 to 128 letters, digits, '-' or '_', such as \"prod\"")
     spare = IAM_ROLE_NAME_LIMIT - len(requestor_role_name("", client_region))
     if len(value) > spare:
@@ -385,7 +427,7 @@ def _parse_stage(value: Any, client_region: str) -> str:
 
 
 def _parse_api_id(value: Any) -> str:
-    if not isinstance(value, str) or not API_ID_PATTERN.match(value):
+    if not isinstance(value, str) or not API_ID_PATTERN.fullmatch(value):
         raise ConfigError(
             "api_id", value, "the 10 lowercase letters and digits of the REST API id, from ApiStack's ApiId output"
         )

@@ -1,9 +1,10 @@
-"""Where ClientStack's api_id comes from: the context, else phase one's outputs file.
+"""Where the client stacks' api_id comes from: the context, else phase one's outputs file.
 
 Precedence: an api_id in the context (`-c api_id=...` or cdk.json) that is not the
 example id; else the ApiId that `make deploy-api` wrote to cdk-outputs.json, when
-that file describes this configuration's API; else cdk.json's example id, but only
-while every account is an example account, so it never reaches a real deploy.
+that file describes this configuration's API (a file that does not is passed over,
+with a warning that says why); else cdk.json's example id, but only while every
+account is an example account, so it never reaches a real deploy.
 """
 
 from __future__ import annotations
@@ -25,46 +26,51 @@ DEPLOY_API_FIRST = (
 
 @dataclass(frozen=True)
 class ApiIdChoice:
-    """The api_id for the client stacks and where it came from, or why there is none."""
+    """The api_id for the client stacks and where it came from; else `problem`, why
+    there is none. `ignored` says why an outputs file was passed over, if one was."""
 
     api_id: str | None
     source: str
     problem: str | None = None
+    ignored: str | None = None
 
 
 def choose_api_id(config: AppConfig, outputs_file: pathlib.Path) -> ApiIdChoice:
     if config.api_id is not None and config.api_id != EXAMPLE_API_ID:
         return ApiIdChoice(config.api_id, "context")
+    ignored = None
     if outputs_file.exists():
-        return _from_outputs_file(config, outputs_file)
+        api_id, ignored = _read_outputs_file(config, outputs_file)
+        if api_id is not None:
+            return ApiIdChoice(api_id, outputs_file.name)
     if config.api_id is None:
-        return ApiIdChoice(None, "none", f"api_id is not known: {DEPLOY_API_FIRST}.")
+        return ApiIdChoice(None, "none", f"api_id is not known: {DEPLOY_API_FIRST}.", ignored)
     if {config.api_account, *config.client_accounts} <= EXAMPLE_ACCOUNTS:
-        return ApiIdChoice(config.api_id, "example")
+        return ApiIdChoice(config.api_id, "example", ignored=ignored)
     return ApiIdChoice(
         None,
         "example",
         f"api_id is cdk.json's example id {EXAMPLE_API_ID}, but the accounts are not the example accounts: "
         f"a deploy would call an API that does not exist. {DEPLOY_API_FIRST[0].upper()}{DEPLOY_API_FIRST[1:]}.",
+        ignored,
     )
 
 
-def _from_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> ApiIdChoice:
-    source = outputs_file.name
+def _read_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> tuple[str | None, str | None]:
+    """ApiStack's ApiId from the file, or None and why the file was passed over."""
+    passed_over = f"{outputs_file} was ignored"
     try:
         outputs = json.loads(outputs_file.read_text()).get("ApiStack", {})
     except (OSError, ValueError, AttributeError) as error:
-        return ApiIdChoice(None, source, f"{source} is not ApiStack's outputs ({error}): {DEPLOY_API_FIRST}.")
+        return None, f"{passed_over}: it is not ApiStack's outputs ({error})."
     api_id = outputs.get("ApiId") if isinstance(outputs, dict) else None
-    if not isinstance(api_id, str) or not API_ID_PATTERN.match(api_id):
-        return ApiIdChoice(None, source, f"{source} has no ApiStack ApiId output: {DEPLOY_API_FIRST}.")
+    if not isinstance(api_id, str) or not API_ID_PATTERN.fullmatch(api_id):
+        return None, f"{passed_over}: it has no ApiStack ApiId output."
     expected = {"ApiAccount": config.api_account, "ApiRegion": config.api_region.name, "Stage": config.stage}
     found = {key: outputs.get(key) for key in expected}
     if found != expected:
-        return ApiIdChoice(
-            None,
-            source,
-            f"{source} describes the API {found}, not this configuration's {expected}: "
-            f"redeploy ApiStack for this configuration, or pass -c api_id=<id>.",
+        return None, (
+            f"{passed_over}: it describes the API {found}, not this configuration's {expected}. "
+            "Redeploy ApiStack for this configuration, or pass -c api_id=<id>."
         )
-    return ApiIdChoice(api_id, source)
+    return api_id, None

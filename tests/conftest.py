@@ -1,4 +1,10 @@
-"""Shared helpers: the app built as `cdk synth` builds it, and the Lambda handlers."""
+"""Shared helpers: the app built as `cdk synth` builds it, on the suite's own configuration.
+
+The suite never reads a user's configuration: it takes only the feature flags from
+cdk.json (they decide what CDK synthesizes) and tests its own example configuration,
+so real accounts or an api_id in cdk.json, or a cdk-outputs.json in the project root,
+change nothing here.
+"""
 
 from __future__ import annotations
 
@@ -14,23 +20,50 @@ import app as cdk_app
 from stacks.api_stack import ApiStack
 from stacks.client_stack import ClientStack
 from stacks.config import AppConfig
+from stacks.pending_stack import PendingStack
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 # In-process builds never read a developer's real phase-one outputs.
 NO_OUTPUTS_FILE = PROJECT_ROOT / "tests" / "no-such-cdk-outputs.json"
+# The AWS documentation's example accounts, and the example api_id they may use.
+TEST_CONFIGURATION: dict[str, Any] = {
+    "api_account": "111122223333",
+    "api_region": "eu-west-1",
+    "client_accounts": ["444455556666"],
+    "stage": "prod",
+    "api_id": "a1b2c3d4e5",
+}
 
 
-def cdk_json_context() -> dict[str, Any]:
-    """cdk.json's context (feature flags and the example configuration), which
-    `python app.py` alone would not read."""
-    return json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+def feature_flags() -> dict[str, Any]:
+    """cdk.json's feature flags (the `@...` keys), which `cdk synth` applies and
+    `python app.py` alone would not."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    return {key: value for key, value in context.items() if key.startswith("@")}
+
+
+def suite_context(**overrides: Any) -> dict[str, Any]:
+    """The feature flags and the suite's configuration, changed by `overrides` (None removes a key)."""
+    context = {**feature_flags(), **TEST_CONFIGURATION}
+    for key, value in overrides.items():
+        if value is None:
+            context.pop(key, None)
+        else:
+            context[key] = value
+    return context
+
+
+
+def config_from(**overrides: Any) -> AppConfig:
+    context = suite_context(**overrides)
+    return AppConfig.from_context(context.get, list(context))
 
 
 @dataclass(frozen=True)
 class SynthesizedApp:
     config: AppConfig
     api_stack: ApiStack
-    client_stacks: list[ClientStack]
+    client_stacks: list[ClientStack | PendingStack]
     api: Template
     clients: dict[str, Template]
 
@@ -41,14 +74,8 @@ class SynthesizedApp:
 
 
 def synthesize(outputs_file: pathlib.Path = NO_OUTPUTS_FILE, **overrides: Any) -> SynthesizedApp:
-    """Build the app with cdk.json's context, changed by `overrides` (None removes a key)."""
-    context = cdk_json_context()
-    for key, value in overrides.items():
-        if value is None:
-            context.pop(key, None)
-        else:
-            context[key] = value
-    app = cdk.App(context=context)
+    """Build the app on the suite's configuration changed by `overrides`."""
+    app = cdk_app.new_app(context=suite_context(**overrides))
     config = cdk_app.load_config(app)
     api_stack, client_stacks = cdk_app.build_stacks(app, config, outputs_file)
     return SynthesizedApp(

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from stacks.config import AppConfig, ConfigError
+from stacks.config import ConfigError
 from stacks.resource_policy import POLICY_SIZE_LIMIT, policy_size, resource_policy
 from stacks.routes import ROUTES
-from tests.conftest import cdk_json_context, synthesize
+from tests.conftest import config_from, synthesize
 
 REQUESTOR = "role/orders-api-requestor-prod-eu-west-1"
 # The most client accounts the default admission fits in API Gateway's 8192 characters.
@@ -18,8 +18,7 @@ MOST_ACCOUNTS_THAT_FIT = 43
 
 
 def policy_for(**overrides: Any) -> dict[str, Any]:
-    context = {**cdk_json_context(), **overrides}
-    config = AppConfig.from_context(context.get, list(context))
+    config = config_from(**overrides)
     return resource_policy(config.stage, ROUTES, config.admission).to_json()
 
 
@@ -64,8 +63,7 @@ def test_an_organization_can_admit_role_patterns_in_any_member_account() -> None
 
 
 def test_the_largest_client_account_list_fits_the_policy_limit() -> None:
-    context = {**cdk_json_context(), "client_accounts": accounts(MOST_ACCOUNTS_THAT_FIT)}
-    config = AppConfig.from_context(context.get, list(context))
+    config = config_from(client_accounts=accounts(MOST_ACCOUNTS_THAT_FIT))
     size = policy_size(resource_policy(config.stage, ROUTES, config.admission))
     assert POLICY_SIZE_LIMIT - 200 < size <= POLICY_SIZE_LIMIT
 

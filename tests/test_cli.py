@@ -1,5 +1,6 @@
-"""`cdk synth` through the pinned CLI, as users and CI run it: no flags needed, and
-a bad `-c` value stops it with the app's message and no template."""
+"""`cdk synth` through the pinned CLI, as users and CI run it, in a project directory
+of the test's own (its cdk.json holds the suite's configuration), so that a user's
+cdk.json or cdk-outputs.json never changes what is tested."""
 
 from __future__ import annotations
 
@@ -7,48 +8,51 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, suite_context
+
+CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}
 
 
-def cdk_synth(out_dir: pathlib.Path, *context: str, stacks: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    flags = [arg for pair in context for arg in ("-c", pair)]
+def cdk_synth(project: pathlib.Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    project.mkdir()
+    app = f"{sys.executable} {PROJECT_ROOT / 'app.py'}"
+    (project / "cdk.json").write_text(json.dumps({"app": app, "context": suite_context(**overrides)}))
+    environment = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1"}
+    environment.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)  # the app must silence it itself
     return subprocess.run(
-        ["npx", "--no-install", "cdk", "synth", *stacks, "--quiet", "--no-notices", "--output", str(out_dir), *flags],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1"},
+        [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(project / "cdk.out")],
+        cwd=project,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=300,
     )
 
 
-def test_synth_with_no_flags_writes_both_stacks(tmp_path: pathlib.Path) -> None:
-    result = cdk_synth(tmp_path)
-    assert result.returncode == 0, result.stderr
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+def test_a_real_configuration_synthesizes_before_phase_one_and_says_what_is_pending(tmp_path: pathlib.Path) -> None:
+    result = cdk_synth(tmp_path / "project", **OWN_ACCOUNTS)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    manifest = json.loads((tmp_path / "project" / "cdk.out" / "manifest.json").read_text())
     stacks = {name: artifact["environment"] for name, artifact in manifest["artifacts"].items() if name.endswith("Stack")}
-    assert stacks == {
-        "ApiStack": "aws://111122223333/eu-west-1",
-        "ClientStack": "aws://444455556666/eu-west-1",
-    }
+    assert stacks == {"ApiStack": "aws://123456789012/eu-west-1", "ClientStack": "aws://210987654321/eu-west-1"}
+    assert "WARNING ClientStack cannot be deployed yet: api_id is cdk.json's example id" in output
+    assert "end-of-life" not in output
 
 
 def test_a_bad_context_value_stops_synth_with_a_clear_message(tmp_path: pathlib.Path) -> None:
-    result = cdk_synth(tmp_path, "api_account=1111-2222-3333")
+    result = cdk_synth(tmp_path / "project", api_account="1111-2222-3333")
     assert result.returncode != 0
     assert "Invalid configuration: context key 'api_account' is '1111-2222-3333'" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not list(tmp_path.glob("*.template.json"))
+    assert not list((tmp_path / "project").rglob("*.template.json"))
 
 
-def test_phase_one_deploys_while_phase_two_stops_on_the_example_api_id(tmp_path: pathlib.Path) -> None:
-    own_accounts = ("api_account=123456789012", "client_accounts=210987654321")
-    phase_one = cdk_synth(tmp_path / "one", *own_accounts, stacks=("ApiStack",))
-    assert phase_one.returncode == 0, phase_one.stderr
-    assert (tmp_path / "one" / "ApiStack.template.json").exists()
-    phase_two = cdk_synth(tmp_path / "two", *own_accounts, stacks=("ClientStack",))
-    assert phase_two.returncode != 0
-    assert "api_id is cdk.json's example id a1b2c3d4e5, but the accounts are not the example accounts" in (
-        phase_two.stdout + phase_two.stderr
-    )
+def test_the_cli_without_make_setup_says_to_run_it(tmp_path: pathlib.Path) -> None:
+    launcher = PROJECT_ROOT / json.loads((PROJECT_ROOT / "cdk.json").read_text())["app"].split()[-1]
+    result = subprocess.run(["sh", str(launcher)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("The project is not set up: run `make setup` first")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import aws_cdk as cdk
 from aws_cdk.assertions import Capture, Match, Template
 
-import app as cdk_app
-from tests.conftest import NO_OUTPUTS_FILE, SynthesizedApp, cdk_json_context, synthesize
+from tests.conftest import SynthesizedApp, synthesize
 
 API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
 
@@ -181,15 +179,3 @@ def test_api_admits_the_requestor_role_of_every_client_account(variant: Synthesi
             )
         },
     )
-
-
-def test_without_api_id_the_client_stack_carries_an_error_that_stops_its_deploy() -> None:
-    context = {key: value for key, value in cdk_json_context().items() if key != "api_id"}
-    app = cdk.App(context=context)
-    _, (stack,) = cdk_app.build_stacks(app, cdk_app.load_config(app), NO_OUTPUTS_FILE)
-    assert stack.requestor is None
-    errors = [entry.data for entry in stack.node.metadata if entry.type == "aws:cdk:error"]
-    assert errors == [
-        "api_id is not known: deploy ApiStack first with `make deploy-api PROFILE=<api-account profile>` "
-        "(it writes cdk-outputs.json), or pass ApiStack's ApiId output with -c api_id=<id>."
-    ]

@@ -1,58 +1,68 @@
-"""The security gates: cdk-nag (as the app's validation plugin), cfn-lint, and the
-checkov skips recorded in the templates. checkov itself runs in `make test` after
-pytest, from its own virtual environment (see the Makefile)."""
+"""The security gates on the templates of both access modes: cdk-nag (the app's
+validation plugin), cfn-lint with no check ignored, and checkov with exactly the
+reviewed skips recorded in the templates."""
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import subprocess
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
-from tests.conftest import NO_OUTPUTS_FILE, cdk_json_context
+from tests.conftest import NO_OUTPUTS_FILE, PROJECT_ROOT, suite_context
 
+MODES = ("resource-policy", "assume-role")
 # Each is a deliberate design choice; the reason is in the code that acknowledges it.
-ACKNOWLEDGED = {
+ACKNOWLEDGED_IN_EVERY_MODE = {
     "AwsSolutions-COG4",
     "AwsSolutions-APIG3",
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-    "AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/prod/GET/orders/*]",
+}
+ACKNOWLEDGED = {
+    "resource-policy": ACKNOWLEDGED_IN_EVERY_MODE
+    | {"AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/prod/GET/orders/*]"},
+    "assume-role": ACKNOWLEDGED_IN_EVERY_MODE
+    | {"AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"},
 }
 CHECKOV_SKIPPED = {
     "AWS::Logs::LogGroup": {"CKV_AWS_158"},
     "AWS::Lambda::Function": {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173"},
     "AWS::ApiGateway::Stage": {"CKV_AWS_120"},
 }
-# CDK adds a DependsOn from each function to its role's policy that a GetAtt already
-# implies; the template is correct, and CDK offers no switch to drop it.
-CFN_LINT_IGNORED = ["W3005"]
+CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
-def synthesize_to(out_dir: pathlib.Path, break_it: bool = False) -> cdk.App:
-    app = cdk.App(context=cdk_json_context(), outdir=str(out_dir))
+def synthesize_to(out_dir: pathlib.Path, access_mode: str, break_it: bool = False) -> None:
+    app = cdk_app.new_app(context=suite_context(access_mode=access_mode), outdir=str(out_dir))
     api_stack, _ = cdk_app.build_stacks(app, cdk_app.load_config(app), NO_OUTPUTS_FILE)
     if break_it:
         api_stack.backend.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
     app.synth()
-    return app
 
 
 @pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    out_dir = tmp_path_factory.mktemp("cdk.out")
-    synthesize_to(out_dir)
-    return out_dir
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pathlib.Path]:
+    root = tmp_path_factory.mktemp("assemblies")
+    out_dirs = {mode: root / mode for mode in MODES}
+    for mode, out_dir in out_dirs.items():
+        synthesize_to(out_dir, mode)
+    return out_dirs
 
 
 @pytest.fixture(scope="module")
-def templates(assembly: pathlib.Path) -> dict[str, dict[str, Any]]:
-    return {path.name: json.loads(path.read_text()) for path in sorted(assembly.glob("*.template.json"))}
+def templates(assemblies: dict[str, pathlib.Path]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{mode}/{path.name}": json.loads(path.read_text())
+        for mode, out_dir in assemblies.items()
+        for path in sorted(out_dir.glob("*.template.json"))
+    }
 
 
 def nag_report(assembly: pathlib.Path) -> dict[str, Any]:
@@ -60,35 +70,44 @@ def nag_report(assembly: pathlib.Path) -> dict[str, Any]:
     return report
 
 
-def test_cdk_nag_passes_with_no_unacknowledged_finding(assembly: pathlib.Path) -> None:
-    report = nag_report(assembly)
+@pytest.mark.parametrize("mode", MODES)
+def test_cdk_nag_passes_with_no_unacknowledged_finding(assemblies: dict[str, pathlib.Path], mode: str) -> None:
+    report = nag_report(assemblies[mode])
     assert (report["pluginName"], report["conclusion"], report["violations"]) == ("AwsSolutions", "success", [])
 
 
-def test_acknowledged_findings_are_exactly_the_reviewed_set(assembly: pathlib.Path) -> None:
-    suppressed = nag_report(assembly)["suppressedViolations"]
-    assert {finding["ruleName"] for finding in suppressed} == ACKNOWLEDGED
+@pytest.mark.parametrize("mode", MODES)
+def test_acknowledged_findings_are_exactly_the_reviewed_set(assemblies: dict[str, pathlib.Path], mode: str) -> None:
+    suppressed = nag_report(assemblies[mode])["suppressedViolations"]
+    assert {finding["ruleName"] for finding in suppressed} == ACKNOWLEDGED[mode]
 
 
-def test_each_acknowledgment_is_on_a_resource_not_a_stack_and_has_a_reason(assembly: pathlib.Path) -> None:
-    for finding in nag_report(assembly)["suppressedViolations"]:
+@pytest.mark.parametrize("mode", MODES)
+def test_each_acknowledgment_is_on_a_resource_not_a_stack_and_has_a_reason(
+    assemblies: dict[str, pathlib.Path], mode: str
+) -> None:
+    for finding in nag_report(assemblies[mode])["suppressedViolations"]:
         assert finding["acknowledgedAt"].count("/") >= 1, finding["acknowledgedAt"]
         assert len(finding["reason"]) > 40, finding
 
 
-def test_acknowledgments_are_written_beside_the_resources_for_auditors(templates: dict[str, dict]) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_acknowledgments_are_written_beside_the_resources_for_auditors(
+    templates: dict[str, dict], mode: str
+) -> None:
     in_metadata = {
         rule["id"].removeprefix("AwsSolutions::")
-        for template in templates.values()
+        for name, template in templates.items()
+        if name.startswith(f"{mode}/")
         for resource in template["Resources"].values()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     }
-    assert in_metadata == ACKNOWLEDGED
+    assert in_metadata == ACKNOWLEDGED[mode]
 
 
 def test_a_new_finding_fails_synth(tmp_path: pathlib.Path) -> None:
     with pytest.raises(RuntimeError, match="ValidationFailed"):
-        synthesize_to(tmp_path, break_it=True)
+        synthesize_to(tmp_path, "resource-policy", break_it=True)
     assert [v["ruleName"] for v in nag_report(tmp_path)["violations"]] == ["AwsSolutions-IAM5[Action::s3:*]"]
 
 
@@ -102,10 +121,27 @@ def test_checkov_skips_are_exactly_the_reviewed_set_each_with_a_reason(templates
     assert skipped == CHECKOV_SKIPPED
 
 
-def test_cfn_lint_finds_nothing_in_any_template(templates: dict[str, dict]) -> None:
-    assert set(templates) == {"ApiStack.template.json", "ClientStack.template.json"}
+def test_checkov_finds_nothing_in_any_template(assemblies: dict[str, pathlib.Path], templates: dict[str, dict]) -> None:
+    assert CHECKOV.exists(), "checkov is not installed: `make test` installs it into .venv-checkov"
+    (root,) = {out_dir.parent for out_dir in assemblies.values()}
+    finished = subprocess.run(
+        [str(CHECKOV), "--directory", str(root), "--framework", "cloudformation", "--skip-download", "--output", "json"],
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(finished.stdout)
+    assert report["summary"]["failed"] == 0, [check["check_id"] for check in report["results"]["failed_checks"]]
+    assert report["summary"]["resource_count"] == sum(len(t["Resources"]) for t in templates.values())
+    skipped = {check["check_id"] for check in report["results"]["skipped_checks"]}
+    assert skipped == set().union(*CHECKOV_SKIPPED.values())
+
+
+def test_cfn_lint_with_no_check_ignored_finds_nothing_in_any_template(templates: dict[str, dict]) -> None:
+    assert sorted(templates) == sorted(f"{mode}/{stack}.template.json" for mode in MODES for stack in ("ApiStack", "ClientStack"))
     for name, template in templates.items():
-        matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"], ignore_checks=CFN_LINT_IGNORED))
+        matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))
         assert [str(match) for match in matches] == [], name
 
 
@@ -126,5 +162,5 @@ def test_no_wildcard_action_in_any_policy(templates: dict[str, dict]) -> None:
             for statement in document["Statement"]:
                 action = statement["Action"]
                 actions += action if isinstance(action, list) else [action]
-    assert "execute-api:Invoke" in actions
+    assert {"execute-api:Invoke", "sts:AssumeRole"} <= set(actions)
     assert [action for action in actions if "*" in action] == []

@@ -10,15 +10,8 @@ from typing import Any
 
 import pytest
 
-from stacks.config import AppConfig, ConfigError
-from tests.conftest import PROJECT_ROOT, cdk_json_context
-
-EXAMPLE = {key: cdk_json_context()[key] for key in ("api_account", "api_region", "client_accounts", "stage", "api_id")}
-
-
-def config_from(**overrides: Any) -> AppConfig:
-    context = {**EXAMPLE, **overrides}
-    return AppConfig.from_context(context.get, list(context))
+from stacks.config import ConfigError
+from tests.conftest import PROJECT_ROOT, config_from, suite_context
 
 
 def test_example_configuration_parses() -> None:
@@ -39,7 +32,7 @@ def test_values_given_with_dash_c_arrive_as_strings_and_parse() -> None:
 
 
 def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
-    config = config_from(stage=None, api_id="")
+    config = config_from(stage=None, api_id=None)
     assert config.stage == "prod"
     assert config.api_id is None
 
@@ -55,7 +48,25 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"client_region": "EU-WEST-1"}, "client_region", "AWS region name"),
         ({"client_region": "cn-north-1"}, "client_region", "same partition as api_region"),
         ({"client_accounts": []}, "client_accounts", "at least one"),
-        ({"client_accounts": ""}, "client_accounts", "at least one"),
+        ({"client_accounts": ""}, "client_accounts", "is empty: expected a value; leave the key out to use its default"),
+        ({"stage": ""}, "stage", "is empty: expected a value"),
+        ({"api_id": " "}, "api_id", "is empty: expected a value"),
+        ({"org_id": ""}, "org_id", "is empty: expected a value"),
+        ({"api_account": "111122223333\n"}, "api_account", "12-digit AWS account id"),
+        ({"api_account": "\u0661\u0661\u0661\u0661\u0662\u0662\u0662\u0662\u0663\u0663\u0663\u0663"}, "api_account", "12-digit"),
+        ({"client_accounts": "\uff14\uff14\uff14\uff14\uff15\uff15\uff15\uff15\uff16\uff16\uff16\uff16"}, "client_accounts", "12-digit"),
+        ({"api_region": "eu-west-1\n"}, "api_region", "AWS region name"),
+        ({"stage": "prod\n"}, "stage", "letters, digits"),
+        ({"api_id": "a1b2c3d4e5\n"}, "api_id", "10 lowercase letters and digits"),
+        ({"client_accounts": '["444455556666"'}, "client_accounts", "separated by commas, such as a,b, or a JSON list"),
+        ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/*"}, "allowed_principal_arns", "admits every role of the account"),
+        ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/*/?*"}, "allowed_principal_arns", "more than wildcards"),
+        (
+            {"org_id": "o-a1b2c3d4e5", "allowed_principal_arns": "arn:aws:iam::*:role/*"},
+            "allowed_principal_arns",
+            "admits every role of the organization",
+        ),
+        ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/r\u00e9le"}, "allowed_principal_arns", "an IAM role ARN"),
         ({"client_accounts": "444455556666,12"}, "client_accounts", "12-digit AWS account id"),
         ({"client_accounts": {"a": 1}}, "client_accounts", "list of 12-digit account ids"),
         ({"client_accounts": "444455556666,444455556666"}, "client_accounts", "repeated: 444455556666"),
@@ -63,7 +74,6 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"stage": "s" * 34}, "stage", "at most 33 characters"),
         ({"api_id": "A1B2C3D4E5"}, "api_id", "10 lowercase letters and digits"),
         ({"api_id": "a1b2c3"}, "api_id", "10 lowercase letters and digits"),
-        ({"client_acounts": ["444455556666"]}, "client_acounts", "did you mean 'client_accounts'"),
         ({"throttle_rate": "fast"}, "throttle_rate", "a number greater than 0 and at most 10000"),
         ({"throttle_rate": 0}, "throttle_rate", "a number greater than 0"),
         ({"throttle_rate": True}, "throttle_rate", "a number greater than 0"),
@@ -102,6 +112,28 @@ def test_each_rule_names_the_key_the_value_and_the_fix(overrides: dict[str, Any]
     assert f"context key '{key}'" in message
     assert expected in message
     assert f"-c {key}=" in message
+
+
+def test_a_misspelt_key_is_reported_with_the_key_to_use_instead() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(client_acounts=["444455556666"])
+    assert raised.value.key == "client_acounts"
+    assert str(raised.value) == (
+        "context key 'client_acounts' is not a key of this app: did you mean 'client_accounts'? "
+        "Rename it to 'client_accounts' in cdk.json, or pass -c client_accounts=<value>."
+    )
+
+
+def test_a_list_given_as_json_text_parses_like_a_comma_separated_one() -> None:
+    as_json = config_from(client_accounts='["444455556666", "777788889999"]')
+    assert as_json.client_accounts == config_from(client_accounts="444455556666,777788889999").client_accounts
+
+
+def test_the_api_account_may_also_be_a_client_account() -> None:
+    # A same-account caller needs only one Allow; the resource policy admits exactly
+    # its requestor role like any other client's, and denies the rest of the account.
+    config = config_from(client_accounts="111122223333,444455556666")
+    assert config.admission.principal_arns[0] == "arn:aws:iam::111122223333:role/orders-api-requestor-prod-eu-west-1"
 
 
 def test_security_settings_parse_from_dash_c_strings() -> None:
@@ -146,11 +178,11 @@ def test_cdk_context_keys_that_are_not_ours_are_left_alone() -> None:
 
 
 def test_app_reports_a_bad_value_without_traceback_and_writes_nothing(tmp_path: Any) -> None:
-    context = {**cdk_json_context(), "client_accounts": "444455556666,not-an-account"}
+    context = suite_context(client_accounts="444455556666,not-an-account")
     result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)},
+        [sys.executable, str(PROJECT_ROOT / "app.py")],
+        cwd=tmp_path,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path / "cdk.out")},
         capture_output=True,
         text=True,
         timeout=120,
@@ -158,4 +190,4 @@ def test_app_reports_a_bad_value_without_traceback_and_writes_nothing(tmp_path: 
     assert result.returncode == 1
     assert "Invalid configuration: context key 'client_accounts' is 'not-an-account'" in result.stderr
     assert "Traceback" not in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
