@@ -37,6 +37,7 @@ AUTHORIZATION = re.compile(
 )
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
 UNRESERVED = "-_.~"
+DRIP_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,13 @@ class GatewayDouble:
     # no authorization; the benchmark compares signed and unsigned calls on it.
     verify_signatures: bool = True
     # Answers to give after verifying the signature, one per request, before the
-    # backend runs: a status code, "drop" (close the connection unanswered) or
-    # "stall" (never answer, until the double stops).
+    # backend runs: a status code, "drop" (close the connection unanswered), "stall"
+    # (never answer, until the double stops) or "drip" (a complete 200 answer, sent
+    # one byte every DRIP_INTERVAL seconds, status line and headers included).
     faults: list[int | str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Of a dripped answer: how many bytes were sent before the client hung up, of how many.
+    dripped: tuple[int, int] = (0, 0)
 
     def __enter__(self) -> GatewayDouble:
         self.stopping = threading.Event()
@@ -262,6 +266,8 @@ def _handler_class(gateway: GatewayDouble) -> type[BaseHTTPRequestHandler]:
             answered = gateway.answer(self.command, self.path, headers, body)
             if answered == "stall":
                 gateway.stopping.wait()
+            if answered == "drip":
+                self._drip()
             if isinstance(answered, str):
                 self.close_connection = True
                 return
@@ -272,6 +278,24 @@ def _handler_class(gateway: GatewayDouble) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def _drip(self) -> None:
+            payload = json.dumps({"message": "dripped"}).encode()
+            answer = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                + payload
+            )
+            for sent in range(len(answer)):
+                gateway.dripped = (sent, len(answer))
+                if gateway.stopping.wait(DRIP_INTERVAL):
+                    return
+                try:
+                    self.wfile.write(answer[sent : sent + 1])
+                    self.wfile.flush()
+                except OSError:  # the client hung up
+                    return
+            gateway.dripped = (len(answer), len(answer))
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 

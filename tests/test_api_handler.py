@@ -62,8 +62,35 @@ def test_who_am_i_returns_the_caller_api_gateway_verified() -> None:
             "principal": CALLER_ARN,
             "caller": "AROAEXAMPLEID:requestor",
             "sourceIp": "203.0.113.7",
+            "clientAccount": "444455556666",
         },
     )
+
+
+INVOKER_SESSION = "arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/{session}"
+
+
+@pytest.mark.parametrize(
+    ("session", "client_account"),
+    [
+        ("444455556666-ClientStack-RequestorFunction", "444455556666"),
+        ("444455556666", None),  # not a name the trust policy lets anyone choose
+        ("requestor", None),
+    ],
+)
+def test_behind_the_invoker_role_the_client_account_comes_from_the_session_name(
+    monkeypatch: pytest.MonkeyPatch, session: str, client_account: str | None
+) -> None:
+    monkeypatch.setenv("INVOKER_ROLE_NAME", "orders-api-invoker-prod-eu-west-1")
+    identity = {"accountId": "111122223333", "userArn": INVOKER_SESSION.format(session=session), "caller": "AROA:x"}
+    status, body = call(proxy_event("GET", "/", "/", requestContext={"identity": identity}))
+    assert (status, body["account"], body["clientAccount"]) == (200, "111122223333", client_account)
+
+
+def test_without_an_invoker_role_the_client_account_is_the_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INVOKER_ROLE_NAME", raising=False)
+    identity = {"accountId": "111122223333", "userArn": INVOKER_SESSION.format(session="444455556666-x")}
+    assert call(proxy_event("GET", "/", "/", requestContext={"identity": identity}))[1]["clientAccount"] == "111122223333"
 
 
 def test_get_known_order() -> None:

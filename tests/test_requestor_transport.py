@@ -142,3 +142,40 @@ def test_bad_transport_settings_are_a_clear_error(monkeypatch: pytest.MonkeyPatc
     result = requestor.handler({}, None)
     assert result["ok"] is False
     assert result["error"].startswith(f"environment variable {name} is {value!r}: expected a")
+
+
+def test_a_server_that_drips_its_answer_cannot_hold_the_function_past_its_time(
+    gateway: GatewayDouble, delays: list[float]
+) -> None:
+    gateway.faults = ["drip"]
+    # 0.3 s after the reserve; each byte comes well within the read timeout, so only
+    # the limit on the whole call can end it.
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 800)
+    result = requestor.handler({"method": "POST", "path": "/echo", "body": {}}, context)
+    assert (result["ok"], result["statusCode"], result["attempts"]) == (False, None, 1)
+    assert result["error"].endswith("no complete answer within the function's remaining time")
+    sent, whole = gateway.dripped
+    assert 0 < sent < whole, "the requestor hung up before the answer was complete"
+
+
+def test_the_time_limit_leaves_no_alarm_behind(gateway: GatewayDouble) -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    assert requestor.handler({"path": "/echo"}, None)["ok"] is True
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_answer_larger_than_the_limit_is_an_error_not_read_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    def huge(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        size = requestor.MAX_RESPONSE_BYTES if event["httpMethod"] == "POST" else 10
+        return {"statusCode": 200, "body": json.dumps("x" * size)}
+
+    with GatewayDouble(region="eu-west-1", stage="prod", callers=[REQUESTOR], backend=huge, routes=ECHO_ROUTES) as double:
+        run_as(REQUESTOR, monkeypatch, double.url)
+        result = requestor.handler({"method": "POST", "path": "/echo", "body": {}}, None)
+        assert (result["ok"], result["statusCode"]) == (False, None)
+        assert result["error"].endswith(f"the answer is larger than {requestor.MAX_RESPONSE_BYTES} bytes")
+        # The connection it left unread is not reused: the next answer is read whole.
+        assert requestor.handler({"method": "GET", "path": "/echo"}, None)["body"] == "x" * 10

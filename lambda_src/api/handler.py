@@ -1,7 +1,10 @@
 """Orders API backend behind an API Gateway Lambda proxy integration.
 
 Every method is IAM-authorized, so the caller in `requestContext.identity` is the
-principal whose SigV4 signature API Gateway verified. Standard library only.
+principal whose SigV4 signature API Gateway verified. In assume-role mode that
+principal is a session of the invoker role (INVOKER_ROLE_NAME); its trust policy
+makes each client name its session `<client account>-...`, so the client account is
+reported from the session name. Standard library only.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
+import re
 import uuid
 from typing import Any
 
@@ -22,6 +27,9 @@ ORDERS = {
 MAX_ORDER_ID_LENGTH = 64
 MAX_CATEGORY_LENGTH = 64
 MAX_QUANTITY = 1000
+# arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>
+ASSUMED_ROLE_ARN = re.compile(r"arn:[a-z-]+:sts::[0-9]{12}:assumed-role/(?P<role>[^/]+)/(?P<session>.+)")
+CLIENT_SESSION = re.compile(r"(?P<account>[0-9]{12})-.*")
 
 
 class BadRequest(Exception):
@@ -55,12 +63,25 @@ def who_am_i(event: dict[str, Any]) -> dict[str, Any]:
             "principal": identity.get("userArn"),
             "caller": identity.get("caller"),
             "sourceIp": identity.get("sourceIp"),
+            "clientAccount": client_account(identity),
         },
     )
 
 
+def client_account(identity: dict[str, Any]) -> Any:
+    """The account the call comes from: the caller's own, or for a session of the
+    invoker role, the client account its session name must start with."""
+    invoker_role = os.environ.get("INVOKER_ROLE_NAME")
+    principal = identity.get("userArn")
+    assumed = ASSUMED_ROLE_ARN.fullmatch(principal) if isinstance(principal, str) else None
+    if invoker_role and assumed and assumed["role"] == invoker_role:
+        session = CLIENT_SESSION.fullmatch(assumed["session"])
+        return session["account"] if session else None
+    return identity.get("accountId")
+
+
 def get_order(event: dict[str, Any]) -> dict[str, Any]:
-    order_id = (event.get("pathParameters") or {}).get("id")
+    order_id = _object(event.get("pathParameters")).get("id")
     if not isinstance(order_id, str) or not 0 < len(order_id) <= MAX_ORDER_ID_LENGTH:
         raise BadRequest(f"order id must be 1 to {MAX_ORDER_ID_LENGTH} characters")
     order = ORDERS.get(order_id)
@@ -85,6 +106,7 @@ def create_order(event: dict[str, Any]) -> dict[str, Any]:
         "category": category.strip(),
         "quantity": quantity,
         "createdBy": _identity(event).get("userArn"),
+        "clientAccount": client_account(_identity(event)),
     }
     return _response(201, created)
 
@@ -97,8 +119,13 @@ ROUTES = {
 
 
 def _identity(event: dict[str, Any]) -> dict[str, Any]:
-    identity = (event.get("requestContext") or {}).get("identity")
-    return identity if isinstance(identity, dict) else {}
+    return _object(_object(event.get("requestContext")).get("identity"))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one: API Gateway sends null for
+    absent parts, and a direct invoke may send anything."""
+    return value if isinstance(value, dict) else {}
 
 
 def _body_text(event: dict[str, Any]) -> Any:
@@ -118,6 +145,8 @@ def _json_object(body: Any) -> dict[str, Any]:
         parsed = json.loads(body)
     except ValueError as error:
         raise BadRequest(f"body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest("body is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise BadRequest(f"body must be a JSON object, not {type(parsed).__name__}")
     return parsed

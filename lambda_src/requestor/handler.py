@@ -15,20 +15,25 @@ API_CONNECT_TIMEOUT and API_READ_TIMEOUT in seconds, API_MAX_ATTEMPTS.
 
 Idempotent requests are retried with exponential backoff and full jitter on 429,
 502, 503, 504 and connection errors, each attempt signed afresh, all within the
-function's remaining time. Uses only the standard library, botocore and urllib3,
-which the Lambda Python runtime ships.
+function's remaining time: that bounds the whole call, not only each socket read.
+Answers over MAX_RESPONSE_BYTES are refused. Uses only the standard library, botocore
+and urllib3, which the Lambda Python runtime ships.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
 import os
 import random
 import re
+import signal
+import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +48,20 @@ SERVICE = "execute-api"
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 METHODS = METHODS_WITH_BODY | {"GET", "HEAD", "OPTIONS"}
 EVENT_KEYS = ("method", "path", "query", "headers", "body", "compare_unsigned")
-# Set by the signer or the HTTP client; a caller's value would break the signature.
+# Set by the signer or the HTTP client (a caller's value would break the signature),
+# or hop-by-hop headers, which describe one connection and are the client's to send.
 RESERVED_HEADERS = frozenset(
     {"host", "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "content-length"}
+    | {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer"}
+    | {"transfer-encoding", "upgrade", "expect"}
 )
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# RFC 9110 tokens; values are visible ASCII, spaces and tabs: no line breaks, and
+# nothing that http.client would send in another encoding than the one signed.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+# Lambda answers at most 6 MB; an API answer larger than this is an error, not read on.
+MAX_RESPONSE_BYTES = 1024 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ERROR_TEXT_LIMIT = 300
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -65,7 +78,7 @@ SETTINGS = {  # environment variable: (default, minimum, maximum)
     "API_MAX_ATTEMPTS": (3, 1, 10),
 }
 ASSUMED_ROLE_REFRESH = datetime.timedelta(minutes=5)
-SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]")
+SESSION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_+=,.@-]")
 
 # One pool for the life of the execution environment: warm invocations reuse its
 # kept-alive TLS connection instead of paying a new handshake.
@@ -78,6 +91,11 @@ _sleep = time.sleep
 
 class InvalidInput(ValueError):
     """The event or the function's configuration is wrong; the message says how."""
+
+
+class OutOfTime(TimeoutError):
+    """The function's time ran out during a call. A TimeoutError, so that urllib3
+    handles it as it handles a socket timeout: it closes the connection."""
 
 
 @dataclass(frozen=True)
@@ -260,15 +278,15 @@ def call_api(
     attempts = 0
     while True:
         attempts += 1
-        response, failure = _attempt(request, url, target, credentials, deadline)
+        answer, failure = _attempt(request, url, target, credentials, deadline)
         retryable = request.method in IDEMPOTENT_METHODS and (
-            failure is not None or response.status in RETRYABLE_STATUSES
+            failure is not None or answer.status in RETRYABLE_STATUSES
         )
         delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)))
         if not retryable or attempts >= target.max_attempts or time.monotonic() + delay >= deadline:
             break
         _sleep(delay)
-    status = None if response is None else response.status
+    status = None if answer is None else answer.status
     logger.info(
         "api call",
         # Never headers or bodies: they carry the signature and the session token.
@@ -281,19 +299,26 @@ def call_api(
             "latencyMs": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-    if response is None:
+    if answer is None:
         error = f"could not reach the API at {target.base_url}: {failure}"
         return {"ok": False, "statusCode": None, "attempts": attempts, "error": error}
-    body = _decode_body(response)
+    body = _decode_body(answer)
     result: dict[str, Any] = {"ok": 200 <= status < 300, "statusCode": status, "body": body, "attempts": attempts}
     if not result["ok"]:
         result["error"] = f"the API answered {status}: {_message_of(body)}"
     return result
 
 
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    data: bytes
+
+
 def _attempt(
     request: ApiRequest, url: str, target: Target, credentials: Credentials | None, deadline: float
-) -> tuple[urllib3.BaseHTTPResponse | None, Exception | None]:
+) -> tuple[Answer | None, Exception | str | None]:
     headers = dict(request.headers)
     if credentials is not None:
         # Signed for each attempt: a signature is valid for five minutes only.
@@ -303,19 +328,51 @@ def _attempt(
     remaining = max(0.01, deadline - time.monotonic())
     timeout = urllib3.Timeout(connect=min(target.connect_timeout, remaining), read=min(target.read_timeout, remaining))
     try:
-        response = HTTP.request(
-            request.method, url, body=request.body, headers=headers, redirect=False, timeout=timeout
-        )
-    except urllib3.exceptions.HTTPError as error:
+        with _time_limit(remaining):
+            response = HTTP.request(
+                request.method, url, body=request.body, headers=headers, redirect=False, timeout=timeout,
+                preload_content=False,
+            )
+            try:
+                data = response.read(MAX_RESPONSE_BYTES + 1)
+                if len(data) > MAX_RESPONSE_BYTES:
+                    response.close()  # the rest is never read: the connection is not reused
+                    return None, f"the answer is larger than {MAX_RESPONSE_BYTES} bytes"
+            finally:
+                response.release_conn()
+    except (urllib3.exceptions.HTTPError, OutOfTime) as error:
+        if time.monotonic() >= deadline - 0.01:
+            return None, "no complete answer within the function's remaining time"
         return None, error
-    return response, None
+    return Answer(response.status, response.headers.get("Content-Type") or "", data), None
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupts the call when `seconds` have passed. urllib3's timeouts bound each
+    socket read, so a server that sends a byte at a time would otherwise hold the
+    function past its end. SIGALRM works only in the main thread, where Lambda runs
+    handlers; in another thread the per-read timeouts are the only bound."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise OutOfTime(f"no complete answer within {seconds:.2f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _parse_method(value: Any) -> str:
-    method = value.upper() if isinstance(value, str) else value
-    if method not in METHODS:
+    if not isinstance(value, str) or value.upper() not in METHODS:
         raise InvalidInput(f"event.method is {value!r}: expected one of {', '.join(sorted(METHODS))}")
-    return method
+    return value.upper()
 
 
 def _parse_path(value: Any) -> str:
@@ -325,6 +382,15 @@ def _parse_path(value: Any) -> str:
         raise InvalidInput("event.path must not contain '?' or '#': put query parameters in event.query")
     if any(segment in (".", "..") for segment in value.split("/")):
         raise InvalidInput("event.path must not contain '.' or '..' segments")
+    return _unicode_text("event.path", value)
+
+
+def _unicode_text(field: str, value: str) -> str:
+    """`value`, if it can be sent as UTF-8: JSON's \\ud800 escapes give lone surrogates, which cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field} has a lone surrogate (such as \\ud800), which is not text that can be sent") from None
     return value
 
 
@@ -336,18 +402,26 @@ def _parse_query(value: Any) -> tuple[tuple[str, str], ...]:
         for item in values if isinstance(values, list) else [values]:
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 raise InvalidInput(f"event.query.{name} must be a string, a number, or a list of them")
-            pairs.append((name, str(item)))
+            pairs.append((_unicode_text("event.query", name), _unicode_text(f"event.query.{name!r}", str(item))))
     return tuple(pairs)
 
 
 def _parse_headers(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise InvalidInput("event.headers must be an object of header names to string values")
+    seen: set[str] = set()
     for name, header_value in value.items():
-        if not HEADER_NAME.match(name) or not isinstance(header_value, str):
-            raise InvalidInput(f"event.headers.{name} must be a valid header name with a string value")
+        if not HEADER_NAME.fullmatch(name):
+            raise InvalidInput(f"event.headers has the name {name!r}: expected letters, digits and !#$%&'*+.^_`|~-")
+        if not isinstance(header_value, str) or not HEADER_VALUE.fullmatch(header_value):
+            raise InvalidInput(
+                f"event.headers.{name} must be a string of printable ASCII characters, spaces and tabs (no line breaks)"
+            )
         if name.lower() in RESERVED_HEADERS:
-            raise InvalidInput(f"event.headers.{name} is set by the signer and must not be given")
+            raise InvalidInput(f"event.headers.{name} is set by the signer or the HTTP client and must not be given")
+        if name.lower() in seen:
+            raise InvalidInput(f"event.headers has {name} twice (header names are case-insensitive)")
+        seen.add(name.lower())
     return dict(value)
 
 
@@ -364,16 +438,16 @@ def _parse_body(value: Any, method: str, headers: dict[str, str]) -> bytes | Non
     if isinstance(value, str):
         if not has_content_type:
             headers["Content-Type"] = "text/plain; charset=utf-8"
-        return value.encode()
+        return _unicode_text("event.body", value).encode()
     raise InvalidInput("event.body must be a JSON object or array, or a string")
 
 
-def _decode_body(response: urllib3.BaseHTTPResponse) -> Any:
-    text = response.data.decode("utf-8", errors="replace")
-    if "json" in (response.headers.get("Content-Type") or ""):
+def _decode_body(answer: Answer) -> Any:
+    text = answer.data.decode("utf-8", errors="replace")
+    if "json" in answer.content_type:
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a JSON nested deeper than Python recurses is text
             pass
     return text
 
