@@ -27,6 +27,8 @@ class ApiStack(Stack):
             "Backend",
             source="api",
             description="Orders API backend: answers IAM-authorized requests",
+            # Behind the invoker role, the backend tells the client account by the session name.
+            environment=None if uses_resource_policy else {"INVOKER_ROLE_NAME": config.invoker_role_name},
         )
         self.api = IamRestApi(
             self,

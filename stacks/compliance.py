@@ -23,8 +23,8 @@ FUNCTION_CHOICES = {
     "NAT cost and cold-start time without narrowing access, which IAM already controls.",
     "CKV_AWS_115": "Bounded by the API stage's throttling instead: reserved concurrency would fail to deploy "
     "in new accounts whose concurrency limit is 10.",
-    "CKV_AWS_173": "The environment holds only the API's URL and region, no secrets; Lambda encrypts it at "
-    "rest with its own key.",
+    "CKV_AWS_173": "The environment holds no secrets, only the API's URL and region and role names; Lambda "
+    "encrypts it at rest with its own key.",
 }
 STAGE_CACHE = {
     "CKV_AWS_120": "No caching: answers depend on the signed caller, and a cache would serve one caller's "

@@ -16,6 +16,13 @@ from stacks.resource_policy import admitted_principals
 from stacks.routes import PATH_PARAMETER, Route
 
 
+# Each session is named after the account it comes from, so the API sees which client
+# called (the session name is in the caller's ARN) and no client can take a name that
+# says another account. IAM replaces the variable with the caller's account: any
+# single-valued global condition key may be used as a policy variable.
+SESSION_NAMED_BY_ITS_ACCOUNT = {"StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"}}
+
+
 class InvokerRole(Construct):
     """Trusted only by the admitted principals (the requestor roles), allowed to
     invoke only the routes of this API's stage. Exposes `role`."""
@@ -37,7 +44,9 @@ class InvokerRole(Construct):
             self,
             "Role",
             role_name=role_name,
-            assumed_by=iam.PrincipalWithConditions(iam.CompositePrincipal(*principals), conditions),
+            assumed_by=iam.PrincipalWithConditions(
+                iam.CompositePrincipal(*principals), {**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT}
+            ),
             max_session_duration=Duration.hours(1),
             description="Assumed by the client accounts' requestor roles to invoke the orders API",
         )

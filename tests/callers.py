@@ -3,6 +3,8 @@ requestor handler is made to run as one of them against a gateway double."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from tests.gateway_double import Caller
@@ -29,3 +31,11 @@ def run_as(caller: Caller, monkeypatch: pytest.MonkeyPatch, api_url: str, region
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", caller.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", caller.secret_key)
     monkeypatch.setenv("AWS_SESSION_TOKEN", caller.session_token or "")
+
+
+def lambda_context(caller: Caller, function_name: str = "requestor", remaining_ms: int = 30_000) -> SimpleNamespace:
+    """The parts of a Lambda context the requestor reads: its function's ARN and time left."""
+    return SimpleNamespace(
+        invoked_function_arn=f"arn:aws:lambda:eu-west-1:{caller.account}:function:{function_name}",
+        get_remaining_time_in_millis=lambda: remaining_ms,
+    )

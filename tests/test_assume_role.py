@@ -4,6 +4,7 @@ assume exactly it, and the requestor assuming it with a stubbed STS."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 
 import botocore.session
@@ -15,17 +16,19 @@ from lambda_src.api import handler as backend
 from lambda_src.requestor import handler as requestor
 from tests.conftest import SynthesizedApp, synthesize
 from tests.gateway_double import Caller, GatewayDouble
-from tests.callers import REQUESTOR, run_as
+from tests.callers import REQUESTOR, lambda_context, run_as
 
 INVOKER_ARN = "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"
 FUNCTION_NAME = "ClientStack-RequestorFunction2747811D-AbCdEf123456"
+SESSION_NAME = f"444455556666-{FUNCTION_NAME}"[:64]
 INVOKER = Caller(
     access_key="ASIAINVOKEREXAMPLE01",
     secret_key="InvokerSecretKeyEXAMPLEEXAMPLEEXAMPLE01",
     session_token="InvokerSessionTokenEXAMPLE",
     account="111122223333",
-    principal_arn=f"arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/{FUNCTION_NAME}",
+    principal_arn=f"arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/{SESSION_NAME}",
 )
+CONTEXT = lambda_context(REQUESTOR, FUNCTION_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,8 @@ def test_invoker_role_is_trusted_only_by_the_requestor_roles(synth: SynthesizedA
                         "Condition": {
                             "ArnLike": {
                                 "aws:PrincipalArn": ["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]
-                            }
+                            },
+                            "StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"},
                         },
                     }
                 ],
@@ -141,6 +145,7 @@ def invoker_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
         run_as(REQUESTOR, monkeypatch, double.url)
         monkeypatch.setenv("INVOKER_ROLE_ARN", INVOKER_ARN)
         monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+        monkeypatch.setenv("INVOKER_ROLE_NAME", "orders-api-invoker-prod-eu-west-1")  # the backend's, set by ApiStack
         yield double
 
 
@@ -156,26 +161,27 @@ def expect_assume_role(sts: Stubber, expires_in: datetime.timedelta) -> None:
             },
             "AssumedRoleUser": {"AssumedRoleId": "AROAEXAMPLE:session", "Arn": INVOKER.principal_arn},
         },
-        {"RoleArn": INVOKER_ARN, "RoleSessionName": FUNCTION_NAME},
+        {"RoleArn": INVOKER_ARN, "RoleSessionName": SESSION_NAME},
     )
 
 
 def test_the_requestor_signs_as_the_assumed_invoker_role(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
     expect_assume_role(sts, datetime.timedelta(hours=1))
-    result = requestor.handler({}, None)
+    result = requestor.handler({}, CONTEXT)
     assert (result["statusCode"], result["body"]["principal"]) == (200, INVOKER.principal_arn)
+    assert result["body"]["clientAccount"] == "444455556666"
     assert invoker_gateway.received[0]["headers"]["x-amz-security-token"] == INVOKER.session_token
 
 
 def test_assumed_credentials_are_reused_while_fresh(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
     expect_assume_role(sts, datetime.timedelta(hours=1))
-    assert [requestor.handler({}, None)["statusCode"] for _ in range(3)] == [200, 200, 200]
+    assert [requestor.handler({}, CONTEXT)["statusCode"] for _ in range(3)] == [200, 200, 200]
 
 
 def test_credentials_close_to_expiry_are_refreshed(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
     expect_assume_role(sts, datetime.timedelta(minutes=4))
     expect_assume_role(sts, datetime.timedelta(hours=1))
-    assert [requestor.handler({}, None)["statusCode"] for _ in range(2)] == [200, 200]
+    assert [requestor.handler({}, CONTEXT)["statusCode"] for _ in range(2)] == [200, 200]
 
 
 def test_a_failed_assume_role_is_a_clear_error_result(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
@@ -184,7 +190,53 @@ def test_a_failed_assume_role_is_a_clear_error_result(invoker_gateway: GatewayDo
         service_error_code="AccessDenied",
         service_message=f"User: {REQUESTOR.principal_arn} is not authorized to perform: sts:AssumeRole",
     )
-    result = requestor.handler({}, None)
+    result = requestor.handler({}, CONTEXT)
     assert result["ok"] is False
     assert result["error"].startswith(f"could not assume INVOKER_ROLE_ARN {INVOKER_ARN}: An error occurred (AccessDenied)")
     assert invoker_gateway.received == []
+
+
+def test_without_a_lambda_context_assume_role_mode_is_a_clear_error(invoker_gateway: GatewayDouble) -> None:
+    result = requestor.handler({}, None)
+    assert result == {"ok": False, "error": result["error"]}
+    assert result["error"].startswith("assume-role mode needs the Lambda context's invoked_function_arn")
+
+
+def test_the_session_name_starts_with_the_callers_account_and_fits_sts() -> None:
+    name = requestor.invoker_session_name(lambda_context(REQUESTOR), "ClientStack-Requestor/Function" + "x" * 80)
+    assert name.startswith("444455556666-ClientStack-Requestor-Function")
+    assert len(name) == 64
+
+
+def string_like_with_variables(pattern: str, value: str, request: dict[str, str]) -> bool:
+    """IAM's StringLike: policy variables replaced by the request's values, then * and ? as wildcards."""
+    expanded = re.sub(r"\$\{([^}]+)\}", lambda variable: re.escape(request[variable[1]]), pattern)
+    return re.fullmatch(expanded.replace(r"\*", "*").replace("*", ".*").replace("?", "."), value) is not None
+
+
+@pytest.mark.parametrize(
+    ("caller_account", "session_name", "admitted"),
+    [
+        ("444455556666", "444455556666-ClientStack-Requestor", True),
+        ("777788889999", "777788889999-ClientStack-Requestor", True),
+        ("777788889999", "444455556666-ClientStack-Requestor", False),  # posing as another client
+        ("777788889999", "ClientStack-Requestor", False),
+        ("777788889999", "444455556666", False),
+    ],
+)
+def test_a_client_cannot_name_its_session_after_another_account(
+    caller_account: str, session_name: str, admitted: bool
+) -> None:
+    trust = synthesize(access_mode="assume-role", client_accounts="444455556666,777788889999").api
+    (role,) = [r for r in trust.find_resources("AWS::IAM::Role").values() if r["Properties"].get("RoleName", "").startswith("orders-api-invoker")]
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    pattern = statement["Condition"]["StringLike"]["sts:RoleSessionName"]
+    request = {"aws:PrincipalAccount": caller_account}
+    assert string_like_with_variables(pattern, session_name, request) is admitted
+
+
+def test_the_backend_knows_the_invoker_role_by_name(synth: SynthesizedApp) -> None:
+    synth.api.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": {"INVOKER_ROLE_NAME": "orders-api-invoker-prod-eu-west-1"}}},
+    )

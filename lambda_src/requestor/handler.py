@@ -60,6 +60,7 @@ RESERVED_HEADERS = frozenset(
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+ACCOUNT = re.compile(r"[0-9]{12}")
 # Lambda answers at most 6 MB; an API answer larger than this is an error, not read on.
 MAX_RESPONSE_BYTES = 1024 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -138,7 +139,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         target = target_from_environment(os.environ)
         request, compare_unsigned = parse_event(event)
-        credentials = signing_credentials(os.environ)
+        credentials = signing_credentials(os.environ, context)
     except InvalidInput as error:
         return {"ok": False, "error": str(error)}
     signed = call_api(request, target, credentials, deadline)
@@ -195,7 +196,7 @@ def _setting(environ: Any, name: str) -> float:
     return number
 
 
-def signing_credentials(environ: Any) -> Credentials:
+def signing_credentials(environ: Any, context: Any) -> Credentials:
     """The function's own credentials, or in assume-role mode the invoker role's."""
     own = credentials_from_environment(environ)
     role_arn = environ.get("INVOKER_ROLE_ARN")
@@ -204,7 +205,7 @@ def signing_credentials(environ: Any) -> Credentials:
     cached = _assumed.get(role_arn)
     if cached is not None and cached[1] - _now() > ASSUMED_ROLE_REFRESH:
         return cached[0]
-    session_name = SESSION_NAME_UNSAFE.sub("-", environ.get("AWS_LAMBDA_FUNCTION_NAME", "requestor"))[:64]
+    session_name = invoker_session_name(context, environ.get("AWS_LAMBDA_FUNCTION_NAME", "requestor"))
     try:
         answer = _sts(environ).assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
     except Exception as error:  # botocore's ClientError and connection errors alike
@@ -216,14 +217,30 @@ def signing_credentials(environ: Any) -> Credentials:
     return credentials
 
 
+def invoker_session_name(context: Any, function_name: str) -> str:
+    """`<this account>-<function name>`: the invoker role's trust policy admits only
+    session names that start with the caller's own account, so the API's logs and
+    backend can tell which client account called, and no client can pose as another."""
+    function_arn = getattr(context, "invoked_function_arn", "")
+    account = function_arn.split(":")[4] if function_arn.count(":") >= 6 else ""
+    if not ACCOUNT.fullmatch(account):
+        raise InvalidInput(
+            "assume-role mode needs the Lambda context's invoked_function_arn, whose account names the session"
+        )
+    return f"{account}-{SESSION_NAME_UNSAFE.sub('-', function_name)}"[:64]
+
+
 def _sts(environ: Any) -> Any:
     global _sts_client
     if _sts_client is None:
         # Imported here: resource-policy mode never pays for botocore's session machinery.
+        import botocore.config
         import botocore.session
 
         region = environ.get("AWS_REGION") or environ.get("API_REGION")
-        _sts_client = botocore.session.get_session().create_client("sts", region_name=region)
+        # Short timeouts and one retry: the call to the API must still fit in the function's time.
+        config = botocore.config.Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 2})
+        _sts_client = botocore.session.get_session().create_client("sts", region_name=region, config=config)
     return _sts_client
 
 
