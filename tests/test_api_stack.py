@@ -101,15 +101,21 @@ def test_stage_has_tracing_metrics_and_throttling(template: Template) -> None:
     )
 
 
-def test_stage_access_logs_are_json_with_the_callers_identity_and_the_auth_error(template: Template) -> None:
-    destination, log_format = Capture(), Capture()
+def access_log_fields(template: Template) -> dict[str, str]:
+    log_format = Capture()
+    template.has_resource_properties("AWS::ApiGateway::Stage", {"AccessLogSetting": Match.object_like({"Format": log_format})})
+    return json.loads(log_format.as_string())
+
+
+def test_stage_access_logs_are_json_with_the_callers_identity_and_the_auth_outcome(template: Template) -> None:
+    destination = Capture()
     template.has_resource_properties(
-        "AWS::ApiGateway::Stage", {"AccessLogSetting": {"DestinationArn": destination, "Format": log_format}}
+        "AWS::ApiGateway::Stage", {"AccessLogSetting": Match.object_like({"DestinationArn": destination})}
     )
     prefix, log_group = destination.as_object()["Fn::Join"][1]
     assert prefix == "arn:aws:logs:eu-west-1:111122223333:log-group:"
     assert log_group["Ref"].startswith("OrdersApiAccessLogs")
-    fields = json.loads(log_format.as_string())
+    fields = access_log_fields(template)
     assert {
         "requestId": "$context.requestId",
         "requestTime": "$context.requestTime",
@@ -120,10 +126,28 @@ def test_stage_access_logs_are_json_with_the_callers_identity_and_the_auth_error
         "resourcePath": "$context.resourcePath",
         "status": "$context.status",
         "responseLatencyMs": "$context.responseLatency",
-        "errorMessage": "$context.error.message",
-        "authorizeError": "$context.authorize.error",
-        "authenticateError": "$context.authenticate.error",
+        "errorType": "$context.error.responseType",
+        "authenticateStatus": "$context.authenticate.status",
+        "authorizeStatus": "$context.authorize.status",
     }.items() <= fields.items()
+
+
+# What API Gateway derives itself: ids, times, the principal IAM verified (ARNs and
+# session names allow no quote), the TCP source address, the matched route's method
+# and resource template, numbers and enumerated error types.
+API_GATEWAY_DERIVED = {
+    "$context.requestId", "$context.extendedRequestId", "$context.requestTime", "$context.identity.accountId",
+    "$context.identity.userArn", "$context.identity.caller", "$context.identity.principalOrgId",
+    "$context.identity.sourceIp", "$context.httpMethod", "$context.resourcePath", "$context.status",
+    "$context.responseLatency", "$context.integrationLatency", "$context.error.responseType",
+    "$context.authenticate.status", "$context.authorize.status",
+}
+
+
+def test_no_caller_controlled_value_can_forge_a_field_of_the_audit_line(template: Template) -> None:
+    fields = access_log_fields(template)
+    assert set(fields.values()) <= API_GATEWAY_DERIVED, set(fields.values()) - API_GATEWAY_DERIVED
+    assert "userAgent" not in fields and "$context.identity.userAgent" not in fields.values()
 
 
 def test_access_logs_are_kept_a_year(template: Template) -> None:
@@ -178,6 +202,13 @@ def test_post_body_is_validated_by_api_gateway_against_the_order_schema(template
             "RequestModels": {"application/json": {"Ref": Match.string_like_regexp("^OrdersApiNewOrderModel")}},
         },
     )
+
+
+def test_a_post_body_of_any_content_type_is_validated(template: Template) -> None:
+    (post,) = [m for m in template.find_resources("AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] == "POST"]
+    models = post["Properties"]["RequestModels"]
+    assert set(models) == {"application/json", "$default"}
+    assert models["$default"] == models["application/json"]
 
 
 def test_account_wide_cloudwatch_role_is_created_by_default(template: Template) -> None:
