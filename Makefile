@@ -8,6 +8,9 @@ CLI_READY := node_modules/.package-lock.json
 
 # No network calls beyond the package registries: no telemetry, no notices.
 export CDK_DISABLE_CLI_TELEMETRY := 1
+# jsii's Node 20 end-of-life banner, for every process a target starts (app.py
+# silences it itself for a plain `npx cdk` or `python app.py`).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 CDK := npx --no-install cdk

@@ -4,6 +4,7 @@ and the requestor says `ok` only for a 2xx answer."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -47,13 +48,14 @@ BODIES = st.one_of(
 
 
 class FakeAnswer:
-    """What urllib3 hands back: a status, headers and a body read in one go."""
+    """What urllib3 hands back: a status, headers and a body streamed in pieces."""
 
     def __init__(self, status: int, content_type: str, data: bytes) -> None:
         self.status, self.headers, self.data = status, {"Content-Type": content_type}, data
 
-    def read(self, amount: int) -> bytes:
-        return self.data[:amount]
+    def stream(self, amount: int) -> Iterator[bytes]:
+        for start in range(0, len(self.data), amount):
+            yield self.data[start : start + amount]
 
     def close(self) -> None:
         pass

@@ -106,6 +106,8 @@ def test_a_malformed_event_gets_an_error_result_naming_the_field(
         ("API_URL", "http://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod", "environment variable API_URL"),
         ("API_URL", "https://example.com/prod?x=1", "environment variable API_URL"),
         ("API_REGION", "Ireland", "environment variable API_REGION is 'Ireland'"),
+        ("API_REGION", "eu-west-1\n", "environment variable API_REGION is 'eu-west-1\\n'"),
+        ("API_REGION", "eu-west-1x", "environment variable API_REGION is 'eu-west-1x'"),
         ("AWS_SECRET_ACCESS_KEY", "", "no AWS credentials in the environment"),
     ],
 )
