@@ -53,6 +53,8 @@ KNOWN_KEYS = (
     "access_mode",
     "invoker_role_arn",
 )
+# Keys without a default: synth stops when one is missing.
+REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
 RESOURCE_POLICY = "resource-policy"
 ASSUME_ROLE = "assume-role"
 ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE)
@@ -253,7 +255,8 @@ def _reject_empty_values(get: Callable[[str], Any]) -> None:
     for key in KNOWN_KEYS:
         value = get(key)
         if isinstance(value, str) and not value.strip():
-            raise ConfigError(key, value, "a value; leave the key out to use its default")
+            fix = "this key is required" if key in REQUIRED_KEYS else "leave the key out to use its default"
+            raise ConfigError(key, value, f"a value ({fix})")
 
 
 def _reject_misspelt_keys(keys: list[str] | tuple[str, ...]) -> None:
@@ -316,13 +319,13 @@ def _parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[st
             )
         if parts["account"] == "*" and org_id is None:
             raise ConfigError(key, arn, "a 12-digit account in the ARN; a wildcard account needs org_id")
-        if not parts["name"].strip("*?/"):
+        if not any(character.isalnum() for character in parts["name"]):
             raise ConfigError(
                 key,
                 arn,
-                "a role name or path with more than wildcards: this pattern admits every role "
-                f"{'of the organization' if parts['account'] == '*' else 'of the account'}. Name the roles, "
-                f"such as arn:{partition}:iam::{parts['account']}:role/orders-*",
+                "a role name or path with a letter or digit: a pattern of wildcards and punctuation admits "
+                f"almost every role {'of the organization' if parts['account'] == '*' else 'of the account'}. "
+                f"Name the roles, such as arn:{partition}:iam::{parts['account']}:role/orders-*",
             )
     return arns
 

@@ -13,7 +13,6 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any
 
-import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
 import app as cdk_app
@@ -51,7 +50,6 @@ def suite_context(**overrides: Any) -> dict[str, Any]:
         else:
             context[key] = value
     return context
-
 
 
 def config_from(**overrides: Any) -> AppConfig:

@@ -7,20 +7,29 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shlex
 import subprocess
 import sys
 
 from tests.conftest import PROJECT_ROOT, suite_context
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+JSII_PACKAGE_CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "aws" / "jsii" / "package-cache"
 OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}
 
 
 def cdk_synth(project: pathlib.Path, **overrides: str) -> subprocess.CompletedProcess[str]:
     project.mkdir()
-    app = f"{sys.executable} {PROJECT_ROOT / 'app.py'}"
+    app = shlex.join([sys.executable, str(PROJECT_ROOT / "app.py")])
     (project / "cdk.json").write_text(json.dumps({"app": app, "context": suite_context(**overrides)}))
-    environment = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1"}
+    # A home of its own: the CLI would also merge the context of the user's ~/.cdk.json.
+    # jsii keeps using the unpacked packages it already has.
+    environment = {
+        **os.environ,
+        "HOME": str(project),
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(JSII_PACKAGE_CACHE),
+        "CDK_DISABLE_CLI_TELEMETRY": "1",
+    }
     environment.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)  # the app must silence it itself
     return subprocess.run(
         [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(project / "cdk.out")],

@@ -52,7 +52,7 @@ def test_signed_get_reaches_the_backend_as_the_verified_principal(as_requestor: 
             "principal": REQUESTOR.principal_arn,
             "caller": "requestor",
             "sourceIp": "127.0.0.1",
-                "clientAccount": "444455556666",
+            "clientAccount": "444455556666",
         },
         "attempts": 1,
     }

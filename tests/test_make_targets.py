@@ -12,6 +12,10 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tools.check_profile import problem
 
+OUTER_MAKE_AND_TARGET_SETTINGS = {
+    "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "ENVIRONMENT", "CDK_ARGS", "AWS_PROFILE"
+}
+
 
 def test_no_profile_says_how_to_give_one() -> None:
     assert problem("", "make deploy-api", ["dev"]) == (
@@ -40,7 +44,9 @@ def test_a_known_profile_passes() -> None:
 def test_make_stops_before_synth_or_deploy(tmp_path: pathlib.Path, arguments: list[str], expected: str) -> None:
     config = tmp_path / "config"
     config.write_text("[profile api-admin]\nregion = eu-west-1\n")
-    environment = {**os.environ, "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    # Nothing of the make that may run this suite, nor a profile in the shell, leaks in.
+    inherited = {key: value for key, value in os.environ.items() if key not in OUTER_MAKE_AND_TARGET_SETTINGS}
+    environment = {**inherited, "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
     result = subprocess.run(
         ["make", "--no-print-directory", *arguments], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120
     )

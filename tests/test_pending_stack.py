@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 import app as cdk_app
-from stacks.pending_stack import NEVER, PendingStack
+from stacks.pending_stack import NOT_READY, READY, PendingStack
 from tests.conftest import SynthesizedApp, suite_context, synthesize
 
 OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}
@@ -38,10 +38,11 @@ def test_synth_warns_which_stack_is_pending_and_why(pending: SynthesizedApp) -> 
 
 def test_cloudformation_refuses_to_deploy_it_with_the_same_message(pending: SynthesizedApp) -> None:
     (stack,) = pending.client_stacks
-    rules = pending.client.to_json()["Rules"]
-    assert rules["RefuseToDeploy"] == {
+    template = pending.client.to_json()
+    assert template["Parameters"]["Readiness"]["Default"] == NOT_READY
+    assert template["Rules"]["RefuseToDeploy"] == {
         "Assertions": [
-            {"Assert": {"Fn::Equals": [{"Ref": "AWS::AccountId"}, NEVER]}, "AssertDescription": stack.reason}
+            {"Assert": {"Fn::Contains": [[READY], {"Ref": "Readiness"}]}, "AssertDescription": stack.reason}
         ]
     }
 

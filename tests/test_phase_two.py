@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+
 import pytest
 
 from stacks.phase_one_outputs import EXAMPLE_API_ID, choose_api_id
@@ -12,8 +13,6 @@ from tests.conftest import config_from
 
 OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}
 PHASE_ONE = {"ApiId": "k3x9q2m7pa", "ApiAccount": "123456789012", "ApiRegion": "eu-west-1", "Stage": "prod"}
-
-
 
 
 @pytest.fixture

@@ -76,6 +76,8 @@ def test_a_callers_content_type_is_kept() -> None:
         ({"headers": {"X-Amz-Security-Token": "x"}}, "event.headers.X-Amz-Security-Token is set by the signer"),
         ({"headers": {"Transfer-Encoding": "chunked"}}, "event.headers.Transfer-Encoding is set by the signer or the HTTP client"),
         ({"headers": {"Connection": "close"}}, "event.headers.Connection is set by the signer or the HTTP client"),
+        ({"headers": {"X-Amz-Target": "x"}}, "event.headers.X-Amz-Target is set by the signer or the HTTP client"),
+        ({"method": "po\u017ft"}, "event.method is 'po\u017ft': expected one of"),
         ({"method": ["GET"]}, "event.method is ['GET']: expected one of"),
         ({"method": {"GET": 1}}, "event.method is {'GET': 1}: expected one of"),
         ({"path": "/orders/\ud800"}, "event.path has a lone surrogate"),

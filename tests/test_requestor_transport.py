@@ -3,7 +3,11 @@ budget, against the SigV4-verifying gateway double on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import socket
+import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -159,12 +163,24 @@ def test_a_server_that_drips_its_answer_cannot_hold_the_function_past_its_time(
 
 
 def test_the_time_limit_leaves_no_alarm_behind(gateway: GatewayDouble) -> None:
-    import signal
-
     before = signal.getsignal(signal.SIGALRM)
     assert requestor.handler({"path": "/echo"}, None)["ok"] is True
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_time_limit_leaves_an_alarm_of_someone_else_alone(gateway: GatewayDouble) -> None:
+    fired: list[int] = []
+    theirs = lambda signum, frame: fired.append(signum)  # noqa: E731
+    previous = signal.signal(signal.SIGALRM, theirs)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 60)
+        assert requestor.handler({"path": "/echo"}, None)["ok"] is True
+        assert signal.getsignal(signal.SIGALRM) is theirs
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 50 and fired == []
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_an_answer_larger_than_the_limit_is_an_error_not_read_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,3 +195,75 @@ def test_an_answer_larger_than_the_limit_is_an_error_not_read_on(monkeypatch: py
         assert result["error"].endswith(f"the answer is larger than {requestor.MAX_RESPONSE_BYTES} bytes")
         # The connection it left unread is not reused: the next answer is read whole.
         assert requestor.handler({"method": "GET", "path": "/echo"}, None)["body"] == "x" * 10
+
+
+@contextlib.contextmanager
+def late_rest_server() -> Iterator[tuple[str, list[int], threading.Event]]:
+    """On 127.0.0.1: answers the first connection's first request with half of its body,
+    and the rest only once told to; any other request with a complete "ok". Yields the
+    URL, the number of requests that came on each connection, and the event to send the rest."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    per_connection: list[int] = []
+    send_the_rest = threading.Event()
+
+    def serve(connection: socket.socket, index: int) -> None:
+        connection.settimeout(5)
+        with connection:
+            while connection.recv(65536):
+                per_connection[index] += 1
+                if index == 0 and per_connection[0] == 1:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Type: text/plain\r\n\r\nAAAAA")
+                    send_the_rest.wait(5)
+                    with contextlib.suppress(OSError):
+                        connection.sendall(b"BBBBB")
+                else:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            for index in range(2):
+                connection, _ = listener.accept()
+                per_connection.append(0)
+                threading.Thread(target=serve, args=(connection, index), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/prod", per_connection, send_the_rest
+    finally:
+        send_the_rest.set()
+        listener.close()
+
+
+def test_an_answer_cut_short_by_the_time_limit_never_goes_back_to_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    with late_rest_server() as (url, per_connection, send_the_rest):
+        run_as(REQUESTOR, monkeypatch, url)
+        read_whole = requestor._read_at_most
+
+        def struck_mid_body(response: Any, limit: int) -> bytes | None:
+            next(response.stream(5))
+            raise requestor.OutOfTime("the time limit struck in the middle of the body")
+
+        monkeypatch.setattr(requestor, "_read_at_most", struck_mid_body)
+        assert requestor.handler({"method": "POST", "path": "/x", "body": {}}, None)["ok"] is False
+        monkeypatch.setattr(requestor, "_read_at_most", read_whole)
+        send_the_rest.set()
+        # Had the first connection gone back to the pool, this request would be sent on
+        # it and read "BBBBB" as the start of its answer.
+        assert requestor.handler({"path": "/x"}, None)["body"] == "ok"
+        assert per_connection == [1, 1]
+
+
+def test_an_answer_over_the_limit_is_closed_not_left_for_the_pool() -> None:
+    class Answer:
+        closed = False
+
+        def stream(self, amount: int) -> Iterator[bytes]:
+            yield from (b"x" * amount for _ in range(10))
+
+        def close(self) -> None:
+            self.closed = True
+
+    answer = Answer()
+    assert requestor._read_at_most(answer, 3 * requestor.READ_CHUNK_BYTES) is None
+    assert answer.closed

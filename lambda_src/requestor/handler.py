@@ -48,21 +48,25 @@ METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 METHODS = METHODS_WITH_BODY | {"GET", "HEAD", "OPTIONS"}
 EVENT_KEYS = ("method", "path", "query", "headers", "body", "compare_unsigned")
 # Set by the signer or the HTTP client (a caller's value would break the signature),
-# or hop-by-hop headers, which describe one connection and are the client's to send.
+# or hop-by-hop headers, which describe one connection and are the client's to send;
+# every X-Amz-* header is AWS's.
 RESERVED_HEADERS = frozenset(
-    {"host", "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "content-length"}
+    {"host", "authorization", "content-length"}
     | {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer"}
     | {"transfer-encoding", "upgrade", "expect"}
 )
+RESERVED_HEADER_PREFIX = "x-amz-"
 # RFC 9110 tokens; values are visible ASCII, spaces and tabs: no line breaks, and
 # nothing that http.client would send in another encoding than the one signed.
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 ACCOUNT = re.compile(r"[0-9]{12}")
-# Lambda answers at most 6 MB; an API answer larger than this is an error, not read on.
-MAX_RESPONSE_BYTES = 1024 * 1024
-# Read in pieces: one read of MAX_RESPONSE_BYTES would allocate and clear a 1 MiB buffer per call.
+# An API answer larger than this is an error, not read on. JSON escapes a control byte
+# or an invalid UTF-8 byte as 6 characters, and compare_unsigned returns two answers:
+# 2 x 6 x 256 KiB stays under the 6 MB that Lambda can return.
+MAX_RESPONSE_BYTES = 256 * 1024
+# Read in pieces: one read of MAX_RESPONSE_BYTES would allocate and clear that much per call.
 READ_CHUNK_BYTES = 64 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ERROR_TEXT_LIMIT = 300
@@ -353,11 +357,17 @@ def _attempt(
             )
             try:
                 data = _read_at_most(response, MAX_RESPONSE_BYTES)
+            except BaseException:
+                response.close()  # a half-read answer must never go back to the pool
+                raise
             finally:
                 response.release_conn()
             if data is None:
                 return None, f"the answer is larger than {MAX_RESPONSE_BYTES} bytes"
     except (urllib3.exceptions.HTTPError, OutOfTime) as error:
+        if isinstance(error, OutOfTime):
+            # It may have struck inside urllib3's bookkeeping: start over with a fresh pool.
+            HTTP.clear()
         if time.monotonic() >= deadline - 0.01:
             return None, "no complete answer within the function's remaining time"
         return None, error
@@ -382,15 +392,18 @@ def _time_limit(seconds: float) -> Iterator[None]:
     """Interrupts the call when `seconds` have passed. urllib3's timeouts bound each
     socket read, so a server that sends a byte at a time would otherwise hold the
     function past its end. SIGALRM works only in the main thread, where Lambda runs
-    handlers; in another thread the per-read timeouts are the only bound."""
-    if threading.current_thread() is not threading.main_thread():
+    handlers, and is left alone when something else already uses it; then the
+    per-read timeouts are the only bound."""
+    previous = signal.getsignal(signal.SIGALRM)
+    in_use = previous not in (signal.SIG_DFL, signal.SIG_IGN) or signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    if threading.current_thread() is not threading.main_thread() or in_use:
         yield
         return
 
     def expire(signum: int, frame: Any) -> None:
         raise OutOfTime(f"no complete answer within {seconds:.2f} s")
 
-    previous = signal.signal(signal.SIGALRM, expire)
+    signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
@@ -400,7 +413,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 def _parse_method(value: Any) -> str:
-    if not isinstance(value, str) or value.upper() not in METHODS:
+    if not isinstance(value, str) or not value.isascii() or value.upper() not in METHODS:
         raise InvalidInput(f"event.method is {value!r}: expected one of {', '.join(sorted(METHODS))}")
     return value.upper()
 
@@ -447,7 +460,7 @@ def _parse_headers(value: Any) -> dict[str, str]:
             raise InvalidInput(
                 f"event.headers.{name} must be a string of printable ASCII characters, spaces and tabs (no line breaks)"
             )
-        if name.lower() in RESERVED_HEADERS:
+        if name.lower() in RESERVED_HEADERS or name.lower().startswith(RESERVED_HEADER_PREFIX):
             raise InvalidInput(f"event.headers.{name} is set by the signer or the HTTP client and must not be given")
         if name.lower() in seen:
             raise InvalidInput(f"event.headers has {name} twice (header names are case-insensitive)")
