@@ -14,12 +14,12 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 
-from stacks.api_stack import ApiStack
-from stacks.client_stack import ClientStack
-from stacks.compliance import attach_security_checks
+from stacks.api.api_stack import ApiStack
+from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig, ConfigError
-from stacks.pending_stack import PendingStack
-from stacks.phase_one_outputs import OUTPUTS_FILE_NAME, choose_api_id
+from stacks.phases.pending_stack import PendingStack
+from stacks.phases.phase_one_outputs import OUTPUTS_FILE_NAME, choose_api_id
+from stacks.shared.compliance import attach_security_checks
 
 # Where `cdk deploy --outputs-file cdk-outputs.json` wrote it: the directory the CLI
 # runs in, beside its cdk.json, which is the app's working directory.

@@ -16,10 +16,10 @@ from typing import Any
 from aws_cdk.assertions import Template
 
 import app as cdk_app
-from stacks.api_stack import ApiStack
-from stacks.client_stack import ClientStack
+from stacks.api.api_stack import ApiStack
+from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
-from stacks.pending_stack import PendingStack
+from stacks.phases.pending_stack import PendingStack
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 # In-process builds never read a developer's real phase-one outputs.

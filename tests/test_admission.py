@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from stacks.api.resource_policy import POLICY_SIZE_LIMIT, policy_size, resource_policy
 from stacks.config import ConfigError
-from stacks.resource_policy import POLICY_SIZE_LIMIT, policy_size, resource_policy
 from stacks.routes import ROUTES
 from tests.conftest import config_from, synthesize
 

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 import app as cdk_app
-from stacks.pending_stack import NOT_READY, READY, PendingStack
+from stacks.phases.pending_stack import NOT_READY, READY, PendingStack
 from tests.conftest import SynthesizedApp, suite_context, synthesize
 
 OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}

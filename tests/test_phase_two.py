@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from stacks.phase_one_outputs import EXAMPLE_API_ID, choose_api_id
+from stacks.phases.phase_one_outputs import EXAMPLE_API_ID, choose_api_id
 from tests.conftest import config_from
 
 OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}

@@ -10,9 +10,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.compliance import FUNCTION_CHOICES, LOG_GROUP_KMS, acknowledge, skip_checkov
+from stacks.shared.compliance import FUNCTION_CHOICES, LOG_GROUP_KMS, acknowledge, skip_checkov
 
-LAMBDA_SRC = pathlib.Path(__file__).resolve().parent.parent / "lambda_src"
+LAMBDA_SRC = pathlib.Path(__file__).resolve().parents[2] / "lambda_src"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 

@@ -10,10 +10,10 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge_path_parameters
+from stacks.api.resource_policy import admitted_principals
 from stacks.config import Admission
-from stacks.resource_policy import admitted_principals
 from stacks.routes import PATH_PARAMETER, Route
+from stacks.shared.compliance import acknowledge_path_parameters
 
 
 # Each session is named after the account it comes from, so the API sees which client

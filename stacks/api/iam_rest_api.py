@@ -12,8 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.compliance import LOG_GROUP_KMS, STAGE_CACHE, acknowledge, skip_checkov
 from stacks.routes import Route
+from stacks.shared.compliance import LOG_GROUP_KMS, STAGE_CACHE, acknowledge, skip_checkov
 
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 Field = apigateway.AccessLogField

@@ -7,12 +7,12 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from stacks.api.iam_rest_api import IamRestApi
+from stacks.api.invoker_role import InvokerRole
+from stacks.api.resource_policy import resource_policy
 from stacks.config import RESOURCE_POLICY, AppConfig
-from stacks.invoker_role import InvokerRole
-from stacks.iam_rest_api import IamRestApi
-from stacks.python_function import PythonFunction
-from stacks.resource_policy import resource_policy
 from stacks.routes import ROUTES
+from stacks.shared.python_function import PythonFunction
 
 
 class ApiStack(Stack):

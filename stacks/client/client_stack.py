@@ -9,10 +9,10 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge_path_parameters
 from stacks.config import ASSUME_ROLE, AppConfig
-from stacks.python_function import PythonFunction
 from stacks.routes import ROUTES
+from stacks.shared.compliance import acknowledge_path_parameters
+from stacks.shared.python_function import PythonFunction
 
 
 class ClientStack(Stack):
