@@ -42,7 +42,7 @@ def build_stacks(
         "ApiStack",
         config=config,
         env=cdk.Environment(account=config.api_account, region=config.api_region.name),
-        description="Orders REST API with IAM authorization, invoked cross-account",
+        description=f"Orders {config.api_type.upper()} API with IAM authorization, invoked cross-account",
     )
     api_id = choose_api_id(config, outputs_file)
     client_stacks: list[ClientStack | PendingStack] = []

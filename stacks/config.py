@@ -52,12 +52,16 @@ KNOWN_KEYS = (
     "org_paths",
     "access_mode",
     "invoker_role_arn",
+    "api_type",
 )
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
 RESOURCE_POLICY = "resource-policy"
 ASSUME_ROLE = "assume-role"
 ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE)
+REST = "rest"
+HTTP = "http"
+API_TYPES = (REST, HTTP)
 INVOKER_ROLE_PREFIX = "orders-api-invoker"
 LONG_LIST = 5
 
@@ -143,6 +147,7 @@ class AppConfig:
     org_paths: tuple[str, ...] = ()
     access_mode: str = RESOURCE_POLICY
     invoker_role_arn: str | None = None
+    api_type: str = REST
 
     @property
     def invoker_role_name(self) -> str:
@@ -210,7 +215,8 @@ class AppConfig:
         api_id_value = get("api_id")
         org_id = _parse_org_id(get("org_id"))
         api_account = _parse_account("api_account", get("api_account"))
-        access_mode = _parse_choice("access_mode", get("access_mode"), ACCESS_MODES)
+        api_type = _parse_choice("api_type", get("api_type"), API_TYPES)
+        access_mode = _parse_access_mode(get("access_mode"), api_type)
         invoker_role_arn = None
         if access_mode == ASSUME_ROLE:
             default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{invoker_role_name(stage, api_region.name)}"
@@ -232,6 +238,7 @@ class AppConfig:
             org_paths=_parse_org_paths(get("org_paths"), org_id),
             access_mode=access_mode,
             invoker_role_arn=invoker_role_arn,
+            api_type=api_type,
         )
 
 
@@ -370,6 +377,20 @@ def _parse_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(key, value, f"one of {', '.join(choices)}")
     return value
+
+
+def _parse_access_mode(value: Any, api_type: str) -> str:
+    if api_type == REST:
+        return _parse_choice("access_mode", value, ACCESS_MODES)
+    # An HTTP API has no resource policy: the clients can only assume a role in its account.
+    if _is_unset(value) or value == ASSUME_ROLE:
+        return ASSUME_ROLE
+    raise ConfigError(
+        "access_mode",
+        value,
+        f"{ASSUME_ROLE} (or no value) with api_type {HTTP}: HTTP APIs have no resource policy, so the "
+        f"clients assume a role in the API account. Use api_type {REST} for access_mode {RESOURCE_POLICY}",
+    )
 
 
 def _parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:

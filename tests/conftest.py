@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 import pathlib
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
+import botocore.session
+import pytest
 from aws_cdk.assertions import Template
+from botocore.stub import Stubber
 
 import app as cdk_app
+from lambda_src.requestor import handler as requestor
 from stacks.api.api_stack import ApiStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
@@ -83,3 +88,16 @@ def synthesize(outputs_file: pathlib.Path = NO_OUTPUTS_FILE, **overrides: Any) -
         api=Template.from_stack(api_stack),
         clients={stack.stack_name: Template.from_stack(stack) for stack in client_stacks},
     )
+
+
+@pytest.fixture
+def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """The requestor's STS client, stubbed: each test says what AssumeRole answers."""
+    client = botocore.session.get_session().create_client(
+        "sts", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    monkeypatch.setattr(requestor, "_sts_client", client)
+    monkeypatch.setattr(requestor, "_assumed", {})
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()

@@ -6,6 +6,11 @@ request it received, written here from the SigV4 specification rather than with
 botocore (which signs the requests under test), admits or denies the verified
 principal, and hands the backend a Lambda proxy event whose
 `requestContext.identity` is that principal. Errors carry API Gateway's messages.
+
+As an HTTP API (`api_type="http"`) it verifies the same signatures, hands the backend
+a payload format 2.0 event (the caller in `requestContext.authorizer.iam`) and words
+its refusals as HTTP APIs do: 404 "Not Found" for no route, 403 "Forbidden" for every
+refusal of IAM authorization, which HTTP APIs do not explain.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ AUTHORIZATION = re.compile(
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
 UNRESERVED = "-_.~"
 DRIP_INTERVAL = 0.05
+HTTP_API_FORBIDDEN = "Forbidden"
+HTTP_API_NOT_FOUND = "Not Found"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class GatewayDouble:
     backend: Callable[[dict[str, Any], Any], dict[str, Any]]
     admitted: Callable[[str], bool] = lambda principal_arn: True
     routes: tuple[Route, ...] = ROUTES
+    # "rest" or "http": the event the backend gets and the words of the refusals.
+    api_type: str = "rest"
     # False: every request passes as ANONYMOUS, signed or not, as on a method with
     # no authorization; the benchmark compares signed and unsigned calls on it.
     verify_signatures: bool = True
@@ -105,7 +114,7 @@ class GatewayDouble:
         raw_path, _, raw_query = target.partition("?")
         matched = self._route(method, raw_path)
         if matched is None:
-            return 403, {"message": MISSING_TOKEN}
+            return (404, {"message": HTTP_API_NOT_FOUND}) if self.api_type == "http" else (403, {"message": MISSING_TOKEN})
         route, path, path_parameters = matched
         try:
             if not self.verify_signatures:
@@ -118,11 +127,12 @@ class GatewayDouble:
                     f"arn:aws:execute-api:{self.region}:********/{self.stage}/{route.arn_suffix}"
                 )
         except Denied as denied:
-            return 403, {"message": denied.message}
+            return 403, {"message": HTTP_API_FORBIDDEN if self.api_type == "http" else denied.message}
         if self.faults:
             fault = self.faults.pop(0)
             return fault if isinstance(fault, str) else (fault, {"message": f"injected {fault}"})
-        event = _proxy_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, caller)
+        make_event = _http_api_event if self.api_type == "http" else _proxy_event
+        event = make_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, caller)
         response = self.backend(event, None)
         return response["statusCode"], json.loads(response["body"])
 
@@ -248,6 +258,49 @@ def _proxy_event(
                 "accessKey": caller.access_key,
                 "sourceIp": "127.0.0.1",
             },
+        },
+        "body": body.decode() if body else None,
+        "isBase64Encoded": False,
+    }
+
+
+def _http_api_event(
+    stage: str,
+    route: Route,
+    path: str,
+    path_parameters: dict[str, str],
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+    method: str,
+    caller: Caller,
+) -> dict[str, Any]:
+    """An HTTP API's Lambda proxy event, payload format 2.0."""
+    query = dict(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {route.path}",
+        "rawPath": f"/{stage}{path}",
+        "rawQueryString": raw_query,
+        "headers": dict(headers),
+        "queryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "requestContext": {
+            "authorizer": {
+                "iam": {
+                    "accessKey": caller.access_key,
+                    "accountId": caller.account,
+                    "callerId": caller.principal_arn.rsplit("/", 1)[-1],
+                    "cognitoIdentity": None,
+                    "principalOrgId": None,
+                    "userArn": caller.principal_arn,
+                    "userId": caller.principal_arn.rsplit("/", 1)[-1],
+                }
+            },
+            "http": {"method": method, "path": f"/{stage}{path}", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": f"{method} {route.path}",
+            "stage": stage,
         },
         "body": body.decode() if body else None,
         "isBase64Encoded": False,

@@ -180,3 +180,48 @@ def test_an_unexpected_fault_is_a_500_with_the_request_id(monkeypatch: pytest.Mo
         500,
         {"message": "internal error", "requestId": CONTEXT.aws_request_id},
     )
+
+
+def http_api_event(route_key: str, raw_path: str, **overrides: Any) -> dict[str, Any]:
+    """An HTTP API's payload format 2.0 event for an IAM-authorized route."""
+    method = route_key.split(" ")[0]
+    event = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": f"/prod{raw_path}",
+        "rawQueryString": "",
+        "headers": {"host": "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"},
+        "requestContext": {
+            "accountId": "111122223333",
+            "apiId": "a1b2c3d4e5",
+            "authorizer": {
+                "iam": {
+                    "accessKey": "ASIAIOSFODNN7EXAMPLE",
+                    "accountId": "444455556666",
+                    "callerId": "AROAEXAMPLEID:requestor",
+                    "cognitoIdentity": None,
+                    "principalOrgId": None,
+                    "userArn": CALLER_ARN,
+                    "userId": "AROAEXAMPLEID:requestor",
+                }
+            },
+            "http": {"method": method, "path": f"/prod{raw_path}", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7"},
+            "routeKey": route_key,
+            "stage": "prod",
+        },
+        "isBase64Encoded": False,
+    }
+    event.update(overrides)
+    return event
+
+
+def test_an_http_api_event_gets_the_same_answers_as_a_rest_one() -> None:
+    assert call(http_api_event("GET /", "/")) == call(proxy_event("GET", "/", "/"))
+    known = http_api_event("GET /orders/{id}", "/orders/123", pathParameters={"id": "123"})
+    assert call(known) == (200, {"id": "123", "category": "book"})
+    status, created = call(http_api_event("POST /orders", "/orders", body='{"category": "book", "quantity": 2}'))
+    assert (status, created["createdBy"], created["clientAccount"]) == (201, CALLER_ARN, "444455556666")
+
+
+def test_an_http_api_event_for_no_route_is_a_json_404() -> None:
+    assert call(http_api_event("DELETE /orders", "/orders")) == (404, {"message": "no route for DELETE /prod/orders"})

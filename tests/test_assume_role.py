@@ -7,29 +7,15 @@ import datetime
 import re
 from collections.abc import Iterator
 
-import botocore.session
 import pytest
 from aws_cdk.assertions import Match
 from botocore.stub import Stubber
 
-from lambda_src.api import handler as backend
 from lambda_src.requestor import handler as requestor
+from tests.callers import REQUESTOR, lambda_context
 from tests.conftest import SynthesizedApp, synthesize
-from tests.gateway_double import Caller, GatewayDouble
-from tests.callers import REQUESTOR, lambda_context, run_as
-
-INVOKER_ARN = "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"
-FUNCTION_NAME = "ClientStack-RequestorFunction2747811D-AbCdEf123456"
-SESSION_NAME = f"444455556666-{FUNCTION_NAME}"[:64]
-INVOKER = Caller(
-    access_key="ASIAINVOKEREXAMPLE01",
-    secret_key="InvokerSecretKeyEXAMPLEEXAMPLEEXAMPLE01",
-    session_token="InvokerSessionTokenEXAMPLE",
-    account="111122223333",
-    principal_arn=f"arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/{SESSION_NAME}",
-)
-CONTEXT = lambda_context(REQUESTOR, FUNCTION_NAME)
-
+from tests.gateway_double import GatewayDouble
+from tests.invoker import CONTEXT, INVOKER, INVOKER_ARN, expect_assume_role, invoker_gateway
 
 @pytest.fixture(scope="module")
 def synth() -> SynthesizedApp:
@@ -122,69 +108,31 @@ def test_an_organization_is_trusted_by_org_id_in_assume_role_mode_too() -> None:
 
 
 @pytest.fixture
-def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = botocore.session.get_session().create_client(
-        "sts", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    monkeypatch.setattr(requestor, "_sts_client", client)
-    monkeypatch.setattr(requestor, "_assumed", {})
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def invoker_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
-    with GatewayDouble(
-        region="eu-west-1",
-        stage="prod",
-        callers=[REQUESTOR, INVOKER],
-        backend=backend.handler,
-        admitted=lambda principal_arn: principal_arn == INVOKER.principal_arn,
-    ) as double:
-        run_as(REQUESTOR, monkeypatch, double.url)
-        monkeypatch.setenv("INVOKER_ROLE_ARN", INVOKER_ARN)
-        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
-        monkeypatch.setenv("INVOKER_ROLE_NAME", "orders-api-invoker-prod-eu-west-1")  # the backend's, set by ApiStack
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
+    with invoker_gateway(monkeypatch, "rest") as double:
         yield double
 
 
-def expect_assume_role(sts: Stubber, expires_in: datetime.timedelta) -> None:
-    sts.add_response(
-        "assume_role",
-        {
-            "Credentials": {
-                "AccessKeyId": INVOKER.access_key,
-                "SecretAccessKey": INVOKER.secret_key,
-                "SessionToken": INVOKER.session_token,
-                "Expiration": datetime.datetime.now(datetime.UTC) + expires_in,
-            },
-            "AssumedRoleUser": {"AssumedRoleId": "AROAEXAMPLE:session", "Arn": INVOKER.principal_arn},
-        },
-        {"RoleArn": INVOKER_ARN, "RoleSessionName": SESSION_NAME},
-    )
-
-
-def test_the_requestor_signs_as_the_assumed_invoker_role(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+def test_the_requestor_signs_as_the_assumed_invoker_role(gateway: GatewayDouble, sts: Stubber) -> None:
     expect_assume_role(sts, datetime.timedelta(hours=1))
     result = requestor.handler({}, CONTEXT)
     assert (result["statusCode"], result["body"]["principal"]) == (200, INVOKER.principal_arn)
     assert result["body"]["clientAccount"] == "444455556666"
-    assert invoker_gateway.received[0]["headers"]["x-amz-security-token"] == INVOKER.session_token
+    assert gateway.received[0]["headers"]["x-amz-security-token"] == INVOKER.session_token
 
 
-def test_assumed_credentials_are_reused_while_fresh(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+def test_assumed_credentials_are_reused_while_fresh(gateway: GatewayDouble, sts: Stubber) -> None:
     expect_assume_role(sts, datetime.timedelta(hours=1))
     assert [requestor.handler({}, CONTEXT)["statusCode"] for _ in range(3)] == [200, 200, 200]
 
 
-def test_credentials_close_to_expiry_are_refreshed(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+def test_credentials_close_to_expiry_are_refreshed(gateway: GatewayDouble, sts: Stubber) -> None:
     expect_assume_role(sts, datetime.timedelta(minutes=4))
     expect_assume_role(sts, datetime.timedelta(hours=1))
     assert [requestor.handler({}, CONTEXT)["statusCode"] for _ in range(2)] == [200, 200]
 
 
-def test_a_failed_assume_role_is_a_clear_error_result(invoker_gateway: GatewayDouble, sts: Stubber) -> None:
+def test_a_failed_assume_role_is_a_clear_error_result(gateway: GatewayDouble, sts: Stubber) -> None:
     sts.add_client_error(
         "assume_role",
         service_error_code="AccessDenied",
@@ -193,10 +141,10 @@ def test_a_failed_assume_role_is_a_clear_error_result(invoker_gateway: GatewayDo
     result = requestor.handler({}, CONTEXT)
     assert result["ok"] is False
     assert result["error"].startswith(f"could not assume INVOKER_ROLE_ARN {INVOKER_ARN}: An error occurred (AccessDenied)")
-    assert invoker_gateway.received == []
+    assert gateway.received == []
 
 
-def test_without_a_lambda_context_assume_role_mode_is_a_clear_error(invoker_gateway: GatewayDouble) -> None:
+def test_without_a_lambda_context_assume_role_mode_is_a_clear_error(gateway: GatewayDouble) -> None:
     result = requestor.handler({}, None)
     assert result == {"ok": False, "error": result["error"]}
     assert result["error"].startswith("assume-role mode needs the Lambda context's invoked_function_arn")

@@ -108,6 +108,8 @@ def test_requestor_logs_have_a_retention_and_only_the_function_writes_them(templ
 def test_outputs_name_the_function_and_role(template: Template) -> None:
     template.has_output("RequestorFunctionName", {"Value": {"Ref": Match.string_like_regexp("^RequestorFunction")}})
     template.has_output("RequestorRoleArn", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("^RequestorRole"), "Arn"]}})
+    template.has_output("ApiType", {"Value": "rest"})
+    assert set(template.find_outputs("*")) == {"RequestorFunctionName", "RequestorRoleArn", "ApiType"}
 
 
 @pytest.fixture(scope="module")

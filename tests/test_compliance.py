@@ -1,4 +1,4 @@
-"""The security gates on the templates of both access modes: cdk-nag (the app's
+"""The security gates on the templates of every mode: cdk-nag (the app's
 validation plugin), cfn-lint with no check ignored, and checkov with exactly the
 reviewed skips recorded in the templates."""
 
@@ -17,19 +17,26 @@ from cfnlint.api import ManualArgs, lint
 import app as cdk_app
 from tests.conftest import NO_OUTPUTS_FILE, PROJECT_ROOT, suite_context
 
-MODES = ("resource-policy", "assume-role")
+# Each mode's context: the REST API with its resource policy, the REST API behind the
+# invoker role, and the HTTP API (behind the invoker role, which it implies).
+MODES = {"resource-policy": {}, "assume-role": {"access_mode": "assume-role"}, "http": {"api_type": "http"}}
+INVOKER_PATH_PARAMETER = (
+    "AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"
+)
 # Each is a deliberate design choice; the reason is in the code that acknowledges it.
-ACKNOWLEDGED_IN_EVERY_MODE = {
+ACKNOWLEDGED_FOR_THE_REST_API = {
     "AwsSolutions-COG4",
     "AwsSolutions-APIG3",
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
 }
 ACKNOWLEDGED = {
-    "resource-policy": ACKNOWLEDGED_IN_EVERY_MODE
+    "resource-policy": ACKNOWLEDGED_FOR_THE_REST_API
     | {"AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/prod/GET/orders/*]"},
-    "assume-role": ACKNOWLEDGED_IN_EVERY_MODE
-    | {"AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"},
+    "assume-role": ACKNOWLEDGED_FOR_THE_REST_API | {INVOKER_PATH_PARAMETER},
+    # An HTTP API has no methods for COG4, no WAF association for APIG3 and needs no
+    # account-wide CloudWatch role.
+    "http": {"AwsSolutions-IAM5[Resource::*]", INVOKER_PATH_PARAMETER},
 }
 CHECKOV_SKIPPED = {
     "AWS::Logs::LogGroup": {"CKV_AWS_158"},
@@ -39,8 +46,8 @@ CHECKOV_SKIPPED = {
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
-def synthesize_to(out_dir: pathlib.Path, access_mode: str, break_it: bool = False) -> None:
-    app = cdk_app.new_app(context=suite_context(access_mode=access_mode), outdir=str(out_dir))
+def synthesize_to(out_dir: pathlib.Path, mode: str, break_it: bool = False) -> None:
+    app = cdk_app.new_app(context=suite_context(**MODES[mode]), outdir=str(out_dir))
     api_stack, _ = cdk_app.build_stacks(app, cdk_app.load_config(app), NO_OUTPUTS_FILE)
     if break_it:
         api_stack.backend.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))

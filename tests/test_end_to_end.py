@@ -15,6 +15,7 @@ from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, STRANGER, run_as
 from tests.gateway_double import BAD_SIGNATURE, INVALID_TOKEN, MISSING_TOKEN, GatewayDouble
 
+
 @pytest.fixture
 def events_seen() -> list[dict[str, Any]]:
     return []

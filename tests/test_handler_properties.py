@@ -131,6 +131,11 @@ BACKEND_EVENTS = st.one_of(
     st.integers(1, 50_000).map(
         lambda depth: {"httpMethod": "POST", "resource": "/orders", "body": "[" * depth + "]" * depth}
     ),
+    # An HTTP API's payload format 2.0.
+    st.tuples(
+        st.sampled_from(["GET /", "GET /orders/{id}", "POST /orders", "GET"]) | JSON_VALUES,
+        st.dictionaries(st.sampled_from(["body", "isBase64Encoded", "pathParameters", "requestContext", "rawPath"]), JSON_VALUES | ANY_TEXT),
+    ).map(lambda drawn: {"version": "2.0", "routeKey": drawn[0], **drawn[1]}),
 )
 
 

@@ -36,7 +36,9 @@ class StubbedSession:
     def client(self, name: str) -> Any:
         return self.clients[name]
 
-    def answer(self, result: Any, function_error: str | None = None, account: str = "444455556666") -> None:
+    def answer(
+        self, result: Any, function_error: str | None = None, account: str = "444455556666", api_type: str | None = None
+    ) -> None:
         self.stubs["sts"].add_response(
             "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
         )
@@ -50,7 +52,8 @@ class StubbedSession:
                         "StackName": "ClientStack",
                         "CreationTime": "2026-11-21T09:00:00Z",
                         "StackStatus": "CREATE_COMPLETE",
-                        "Outputs": [{"OutputKey": "RequestorFunctionName", "OutputValue": FUNCTION}],
+                        "Outputs": [{"OutputKey": "RequestorFunctionName", "OutputValue": FUNCTION}]
+                        + ([{"OutputKey": "ApiType", "OutputValue": api_type}] if api_type else []),
                     }
                 ]
             },
@@ -174,3 +177,38 @@ def test_main_without_a_synthesized_app_exits_2_with_a_message(
 ) -> None:
     assert smoke.main(["--profile", "client", "--manifest", str(tmp_path / "none.json")]) == 2
     assert "smoke test could not run: ClientStack is not in" in capsys.readouterr().err
+
+
+INVOKER_SESSION = "arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/444455556666-ClientStack"
+HTTP_SERVED = {
+    "ok": True,
+    "statusCode": 200,
+    "body": {"account": "111122223333", "principal": INVOKER_SESSION, "clientAccount": "444455556666"},
+}
+HTTP_FORBIDDEN = {"ok": False, "statusCode": 403, "body": {"message": "Forbidden"}}
+
+
+def test_an_http_api_refusing_unsigned_and_serving_signed_is_ok(session: StubbedSession) -> None:
+    session.answer({"ok": True, "signed": HTTP_SERVED, "unsigned": HTTP_FORBIDDEN}, api_type="http")
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.ok
+    assert verdict.lines[2] == f"caller the API saw: {INVOKER_SESSION} (account 111122223333, for client account 444455556666)"
+
+
+@pytest.mark.parametrize(
+    ("signed", "cause"),
+    [
+        (HTTP_FORBIDDEN, "The HTTP API refused the signed call and HTTP APIs do not say why"),
+        ({"ok": False, "statusCode": 404, "body": {"message": "Not Found"}}, "No route or no stage of this name"),
+    ],
+)
+def test_an_http_apis_refusals_get_their_own_causes(session: StubbedSession, signed: dict, cause: str) -> None:
+    session.answer({"ok": False, "signed": signed, "unsigned": HTTP_FORBIDDEN}, api_type="http")
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert not verdict.ok
+    assert verdict.lines[-1].startswith(f"cause: {cause}")
+
+
+def test_a_rest_apis_forbidden_is_not_read_as_an_http_apis(session: StubbedSession) -> None:
+    session.answer({"ok": False, "signed": HTTP_FORBIDDEN, "unsigned": REFUSED}, api_type="rest")
+    assert smoke.run(session, "ClientStack", "444455556666").lines[-1].startswith("cause: No API with this id")

@@ -2,7 +2,8 @@
 say whether cross-account IAM works; when it does not, say which known cause fits.
 
 Reads the client stack's account and region from the synthesized cloud assembly
-(cdk.out/manifest.json) and the requestor's name from the stack's outputs.
+(cdk.out/manifest.json), and the requestor's name and the type of API from the stack's
+outputs: a REST API and an HTTP API word their refusals differently.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import boto3
 import botocore.exceptions
 
 MISSING_TOKEN = "Missing Authentication Token"
+FORBIDDEN = "Forbidden"
+# What each type of API answers an unsigned request.
+UNSIGNED_REFUSAL = {"rest": MISSING_TOKEN, "http": FORBIDDEN}
+UNREACHABLE = ("could not reach the API", "The API's host could not be reached: check api_id and api_region.")
 # Substrings of the message the signed call got, in the order they are checked.
-KNOWN_CAUSES = (
+REST_CAUSES = (
     (
         MISSING_TOKEN,
         "No deployment of the stage, or no such path: the signed request reached no route. Check that ApiStack "
@@ -50,8 +55,24 @@ KNOWN_CAUSES = (
         "The function's credentials were rejected: check the requestor role and its session.",
     ),
     ("Forbidden", "No API with this id in this region: api_id or api_region does not match ApiStack's outputs."),
-    ("could not reach the API", "The API's host could not be reached: check api_id and api_region."),
+    UNREACHABLE,
 )
+# An HTTP API answers every refusal of IAM authorization with the same word.
+HTTP_CAUSES = (
+    (
+        FORBIDDEN,
+        "The HTTP API refused the signed call and HTTP APIs do not say why: the requestor did not sign as "
+        "the invoker role's session (check INVOKER_ROLE_ARN), the invoker role may not invoke this route "
+        "(redeploy ApiStack with the same stage), or the request was signed for another region than the "
+        "API's. The API's access log has the error type for the request id.",
+    ),
+    (
+        "Not Found",
+        "No route or no stage of this name: check that ApiStack deployed and that `stage` is the same in both phases.",
+    ),
+    UNREACHABLE,
+)
+KNOWN_CAUSES = {"rest": REST_CAUSES, "http": HTTP_CAUSES}
 
 
 class SmokeError(Exception):
@@ -78,11 +99,13 @@ def run(session: Any, stack_name: str, expected_account: str) -> Verdict:
     account = session.client("sts").get_caller_identity()["Account"]
     if account != expected_account:
         raise SmokeError(f"the profile is for account {account}, but {stack_name} is in {expected_account}")
-    function_name = requestor_function_name(session.client("cloudformation"), stack_name)
-    return judge(invoke_requestor(session.client("lambda"), function_name))
+    outputs = stack_outputs(session.client("cloudformation"), stack_name)
+    # Client stacks deployed before the ApiType output called a REST API.
+    api_type = outputs.get("ApiType", "rest")
+    return judge(invoke_requestor(session.client("lambda"), outputs["RequestorFunctionName"]), api_type)
 
 
-def requestor_function_name(cloudformation: Any, stack_name: str) -> str:
+def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     try:
         (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except botocore.exceptions.ClientError as error:
@@ -90,7 +113,7 @@ def requestor_function_name(cloudformation: Any, stack_name: str) -> str:
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     if "RequestorFunctionName" not in outputs:
         raise SmokeError(f"{stack_name} has no RequestorFunctionName output; redeploy it with `make deploy-client`")
-    return outputs["RequestorFunctionName"]
+    return outputs
 
 
 def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:
@@ -101,22 +124,24 @@ def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:
     return payload
 
 
-def judge(result: dict[str, Any]) -> Verdict:
+def judge(result: dict[str, Any], api_type: str = "rest") -> Verdict:
     if "signed" not in result:
         return Verdict(False, [f"the requestor refused the call: {result.get('error')}"])
     signed, unsigned = result["signed"], result["unsigned"]
     verdict = Verdict(False, [f"unsigned: {_summary(unsigned)}", f"signed:   {_summary(signed)}"])
-    unsigned_refused = unsigned.get("statusCode") == 403 and MISSING_TOKEN in _message(unsigned)
+    unsigned_refused = unsigned.get("statusCode") == 403 and UNSIGNED_REFUSAL[api_type] in _message(unsigned)
     if unsigned.get("statusCode") == 200:
         verdict.lines.append("FAILED: the API answered an unsigned request, so its methods do not require IAM.")
     elif signed.get("statusCode") == 200 and unsigned_refused:
         body = signed.get("body") or {}
         verdict.ok = True
-        verdict.lines.append(f"caller the API saw: {body.get('principal')} (account {body.get('account')})")
+        client = body.get("clientAccount")
+        behalf = f", for client account {client}" if client and client != body.get("account") else ""
+        verdict.lines.append(f"caller the API saw: {body.get('principal')} (account {body.get('account')}{behalf})")
         verdict.lines.append("OK: unsigned is refused, signed is served: cross-account IAM works.")
     else:
         verdict.lines.append("FAILED: the signed call was not served.")
-        verdict.lines += [f"cause: {cause}" for text, cause in KNOWN_CAUSES if text in _message(signed)][:1] or [
+        verdict.lines += [f"cause: {cause}" for text, cause in KNOWN_CAUSES[api_type] if text in _message(signed)][:1] or [
             "cause: none of the known causes fits; see the API's access logs for the request id."
         ]
     return verdict

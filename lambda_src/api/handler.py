@@ -1,7 +1,9 @@
-"""Orders API backend behind an API Gateway Lambda proxy integration.
+"""Orders API backend behind an API Gateway Lambda proxy integration: a REST API's
+(payload format 1.0) or an HTTP API's (2.0), with the same answers.
 
-Every method is IAM-authorized, so the caller in `requestContext.identity` is the
-principal whose SigV4 signature API Gateway verified. In assume-role mode that
+Every route is IAM-authorized, so the caller (`requestContext.identity` in 1.0,
+`requestContext.authorizer.iam` in 2.0) is the principal whose SigV4 signature API
+Gateway verified. In assume-role mode that
 principal is a session of the invoker role (INVOKER_ROLE_NAME); its trust policy
 makes each client name its session `<client account>-...`, so the client account is
 reported from the session name. Standard library only.
@@ -40,10 +42,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     request_id = getattr(context, "aws_request_id", None)
     if not isinstance(event, dict):
         return _response(400, {"message": "expected an API Gateway proxy event (a JSON object)"})
-    method, resource = event.get("httpMethod"), event.get("resource")
+    method, resource = _route_key(event)
     answer = ROUTES.get((method, resource)) if isinstance(method, str) and isinstance(resource, str) else None
     if answer is None:
-        return _response(404, {"message": f"no route for {method} {event.get('path')}"})
+        return _response(404, {"message": f"no route for {method} {event.get('path', event.get('rawPath'))}"})
     try:
         return answer(event)
     except BadRequest as error:
@@ -118,8 +120,27 @@ ROUTES = {
 }
 
 
+def _route_key(event: dict[str, Any]) -> tuple[Any, Any]:
+    """The route's method and resource path, such as ("GET", "/orders/{id}")."""
+    if event.get("version") == "2.0":
+        route_key = event.get("routeKey")
+        method, _, resource = route_key.partition(" ") if isinstance(route_key, str) else (None, "", None)
+        return method, resource
+    return event.get("httpMethod"), event.get("resource")
+
+
 def _identity(event: dict[str, Any]) -> dict[str, Any]:
-    return _object(_object(event.get("requestContext")).get("identity"))
+    """The verified caller, in the REST API's names whichever the payload format."""
+    request_context = _object(event.get("requestContext"))
+    if event.get("version") == "2.0":
+        caller = _object(_object(request_context.get("authorizer")).get("iam"))
+        return {
+            "accountId": caller.get("accountId"),
+            "userArn": caller.get("userArn"),
+            "caller": caller.get("callerId"),
+            "sourceIp": _object(request_context.get("http")).get("sourceIp"),
+        }
+    return _object(request_context.get("identity"))
 
 
 def _object(value: Any) -> dict[str, Any]:

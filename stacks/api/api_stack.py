@@ -7,17 +7,19 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from stacks.api.iam_http_api import IamHttpApi
 from stacks.api.iam_rest_api import IamRestApi
 from stacks.api.invoker_role import InvokerRole
 from stacks.api.resource_policy import resource_policy
-from stacks.config import RESOURCE_POLICY, AppConfig
+from stacks.config import HTTP, RESOURCE_POLICY, AppConfig
 from stacks.routes import ROUTES
 from stacks.shared.python_function import PythonFunction
 
 
 class ApiStack(Stack):
-    """Exposes `api` (the IamRestApi construct), `backend` (its PythonFunction) and,
-    in assume-role mode, `invoker` (the InvokerRole; the API then has no resource policy)."""
+    """Exposes `api` (an IamRestApi or, with api_type http, an IamHttpApi), `backend`
+    (its PythonFunction) and, in assume-role mode, `invoker` (the InvokerRole; the API
+    then has no resource policy)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -30,19 +32,26 @@ class ApiStack(Stack):
             # Behind the invoker role, the backend tells the client account by the session name.
             environment=None if uses_resource_policy else {"INVOKER_ROLE_NAME": config.invoker_role_name},
         )
-        self.api = IamRestApi(
-            self,
-            "OrdersApi",
+        api_settings = dict(
             api_name=f"orders-api-{config.stage}",
             stage_name=config.stage,
             routes=ROUTES,
             backend=self.backend.function,
-            policy=resource_policy(config.stage, ROUTES, config.admission) if uses_resource_policy else None,
             throttle_rate=config.throttle_rate,
             throttle_burst=config.throttle_burst,
-            create_cloudwatch_role=config.create_cloudwatch_role,
         )
-        rest_api = self.api.api
+        # The one place where the type of API is chosen.
+        self.api: IamRestApi | IamHttpApi
+        if config.api_type == HTTP:
+            self.api = IamHttpApi(self, "OrdersApi", **api_settings)
+        else:
+            self.api = IamRestApi(
+                self,
+                "OrdersApi",
+                policy=resource_policy(config.stage, ROUTES, config.admission) if uses_resource_policy else None,
+                create_cloudwatch_role=config.create_cloudwatch_role,
+                **api_settings,
+            )
         self.invoker: InvokerRole | None = None
         if not uses_resource_policy:
             self.invoker = InvokerRole(
@@ -50,7 +59,7 @@ class ApiStack(Stack):
                 "Invoker",
                 role_name=config.invoker_role_name,
                 admission=config.admission,
-                api=rest_api,
+                api=self.api.api_resource,
                 stage_name=config.stage,
                 routes=ROUTES,
             )
@@ -61,8 +70,9 @@ class ApiStack(Stack):
                 description="Role the requestors assume (access_mode assume-role)",
             )
         # Output names match the context keys of phase two, to be copied as they are.
-        CfnOutput(self, "ApiId", value=rest_api.rest_api_id, description="Pass to ClientStack as -c api_id=<value>")
-        CfnOutput(self, "ApiUrl", value=rest_api.url, description="Invoke URL of the stage")
+        CfnOutput(self, "ApiId", value=self.api.api_id, description="Pass to ClientStack as -c api_id=<value>")
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Invoke URL of the stage")
         CfnOutput(self, "ApiAccount", value=self.account, description="Account that owns the API")
         CfnOutput(self, "ApiRegion", value=self.region, description="Region of the API; requests are signed for it")
         CfnOutput(self, "Stage", value=self.api.stage.stage_name, description="Stage that clients may invoke")
+        CfnOutput(self, "ApiType", value=config.api_type, description="rest or http: phase two checks it")

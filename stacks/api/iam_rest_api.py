@@ -12,34 +12,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.api.access_logs import ACCESS_LOG_RETENTION, REST_ACCESS_LOG_FIELDS
 from stacks.routes import Route
 from stacks.shared.compliance import LOG_GROUP_KMS, STAGE_CACHE, acknowledge, skip_checkov
 
-ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
-Field = apigateway.AccessLogField
-# One JSON line per request: enough to trace every denied call to who tried it.
-# API Gateway does not document escaping $context values in access logs, so only
-# values that it derives itself are logged (ids, times, the verified principal, the
-# TCP source address, the route, statuses, error types): nothing the caller writes,
-# such as the user agent or error texts that quote the request, can forge a field.
-ACCESS_LOG_FIELDS = {
-    "requestId": Field.context_request_id(),
-    "extendedRequestId": Field.context_extended_request_id(),
-    "requestTime": Field.context_request_time(),
-    "callerAccount": Field.context_identity_account_id(),
-    "callerPrincipalArn": Field.context_identity_user_arn(),
-    "caller": Field.context_identity_caller(),
-    "callerOrgId": Field.context_identity_principal_org_id(),
-    "sourceIp": Field.context_identity_source_ip(),
-    "httpMethod": Field.context_http_method(),
-    "resourcePath": Field.context_resource_path(),
-    "status": Field.context_status(),
-    "responseLatencyMs": Field.context_response_latency(),
-    "integrationLatencyMs": Field.context_integration_latency(),
-    "errorType": Field.context_error_response_type(),
-    "authenticateStatus": Field.context_authenticate_status(),
-    "authorizeStatus": Field.context_authorize_status(),
-}
 # The 403s a caller of an IAM-authorized API meets, answered in JSON with the
 # request id to quote; the defaults cover every other error the same way.
 GATEWAY_RESPONSES = {
@@ -60,7 +36,8 @@ class IamRestApi(Construct):
     """Every route requires SigV4 (AuthorizationType IAM); `policy`, the resource
     policy, says who may call (None: identity policies of the API's account alone).
 
-    Exposes `api` (the RestApi), `stage` and `access_logs` (the stage's access log group).
+    Exposes `api` (the RestApi), `stage`, `api_resource` (its CfnRestApi), `api_id`, `url`
+    and `access_logs` (the stage's access log group).
     """
 
     def __init__(
@@ -101,7 +78,7 @@ class IamRestApi(Construct):
                 throttling_rate_limit=throttle_rate,
                 throttling_burst_limit=throttle_burst,
                 access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+                access_log_format=apigateway.AccessLogFormat.custom(json.dumps(REST_ACCESS_LOG_FIELDS)),
             ),
         )
         # RestApi always adds an "Endpoint" output with a generated name; the stack
@@ -134,6 +111,9 @@ class IamRestApi(Construct):
                 "not Cognito users.",
             )
         self.stage = self.api.deployment_stage
+        self.api_resource = self.api.node.default_child
+        self.api_id = self.api.rest_api_id
+        self.url = self.api.url
         skip_checkov(self.access_logs, LOG_GROUP_KMS)
         skip_checkov(self.stage, STAGE_CACHE)
         acknowledge(

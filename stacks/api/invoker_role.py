@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
-from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import ArnFormat, CfnResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.api.resource_policy import admitted_principals
 from stacks.config import Admission
-from stacks.routes import PATH_PARAMETER, Route
+from stacks.routes import Route
 from stacks.shared.compliance import acknowledge_path_parameters
 
 
@@ -34,7 +33,7 @@ class InvokerRole(Construct):
         *,
         role_name: str,
         admission: Admission,
-        api: apigateway.RestApi,
+        api: CfnResource,
         stage_name: str,
         routes: Sequence[Route],
     ) -> None:
@@ -50,23 +49,28 @@ class InvokerRole(Construct):
             max_session_duration=Duration.hours(1),
             description="Assumed by the client accounts' requestor roles to invoke the orders API",
         )
+        # The same ARNs for a REST and an HTTP API: <api id>/<stage>/<METHOD>/<path>.
+        stack = Stack.of(self)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="InvokeTheOrdersApiOnly",
                 actions=["execute-api:Invoke"],
-                resources=[api.arn_for_execute_api(route.method, _arn_path(route), stage_name) for route in routes],
+                resources=[
+                    stack.format_arn(
+                        service="execute-api",
+                        resource=api.ref,
+                        resource_name=f"{stage_name}/{route.arn_suffix}",
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                    for route in routes
+                ],
             )
         )
         # cdk-nag names the API by its logical id in the finding.
-        stack = Stack.of(self)
-        api_logical_id = stack.resolve(stack.get_logical_id(api.node.default_child))
+        api_logical_id = stack.resolve(stack.get_logical_id(api))
         acknowledge_path_parameters(
             self.role,
             routes,
             lambda route: f"arn:{stack.partition}:execute-api:{stack.region}:{stack.account}:"
             f"<{api_logical_id}>/{stage_name}/{route.arn_suffix}",
         )
-
-
-def _arn_path(route: Route) -> str:
-    return PATH_PARAMETER.sub("*", route.path)

@@ -2,7 +2,8 @@
 
 Precedence: an api_id in the context (`-c api_id=...` or cdk.json) that is not the
 example id; else the ApiId that `make deploy-api` wrote to cdk-outputs.json, when
-that file describes this configuration's API (a file that does not is passed over,
+that file describes this configuration's API (account, region, stage and type of
+API; a file that does not is passed over,
 with a warning that says why); else cdk.json's example id, but only while every
 account is an example account, so it never reaches a real deploy.
 """
@@ -13,7 +14,7 @@ import json
 import pathlib
 from dataclasses import dataclass
 
-from stacks.config import API_ID_PATTERN, AppConfig
+from stacks.config import API_ID_PATTERN, REST, AppConfig
 
 OUTPUTS_FILE_NAME = "cdk-outputs.json"
 EXAMPLE_API_ID = "a1b2c3d4e5"
@@ -66,8 +67,14 @@ def _read_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> tuple[s
     api_id = outputs.get("ApiId") if isinstance(outputs, dict) else None
     if not isinstance(api_id, str) or not API_ID_PATTERN.fullmatch(api_id):
         return None, f"{passed_over}: it has no ApiStack ApiId output."
-    expected = {"ApiAccount": config.api_account, "ApiRegion": config.api_region.name, "Stage": config.stage}
-    found = {key: outputs.get(key) for key in expected}
+    expected = {
+        "ApiAccount": config.api_account,
+        "ApiRegion": config.api_region.name,
+        "Stage": config.stage,
+        "ApiType": config.api_type,
+    }
+    # Outputs written before ApiStack had an ApiType output are a REST API's.
+    found = {key: outputs.get(key, REST if key == "ApiType" else None) for key in expected}
     if found != expected:
         return None, (
             f"{passed_over}: it describes the API {found}, not this configuration's {expected}. "
