@@ -10,9 +10,21 @@ error text that quotes the request, can forge a field of the line.
 
 from __future__ import annotations
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.shared.compliance import LOG_GROUP_KMS, skip_checkov
 
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+
+
+def access_log_group(scope: Construct) -> logs.LogGroup:
+    """The stage's access log group: the audit trail, kept a year and kept when the
+    stack is deleted."""
+    group = logs.LogGroup(scope, "AccessLogs", retention=ACCESS_LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+    skip_checkov(group, LOG_GROUP_KMS)
+    return group
 
 _CALLER = {
     "requestId": "$context.requestId",

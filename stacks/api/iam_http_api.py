@@ -7,7 +7,6 @@ import json
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -16,9 +15,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.api.access_logs import ACCESS_LOG_RETENTION, HTTP_ACCESS_LOG_FIELDS
+from stacks.api.access_logs import HTTP_ACCESS_LOG_FIELDS, access_log_group
 from stacks.routes import Route
-from stacks.shared.compliance import LOG_GROUP_KMS, skip_checkov
 
 
 @jsii.implements(apigatewayv2.IAccessLogSettings)
@@ -55,9 +53,7 @@ class IamHttpApi(Construct):
         throttle_burst: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=ACCESS_LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
+        self.access_logs = access_log_group(self)
         self.api = apigatewayv2.HttpApi(
             self,
             "Api",
@@ -82,4 +78,3 @@ class IamHttpApi(Construct):
         self.api_resource = self.api.node.default_child
         self.api_id = self.api.api_id
         self.url = self.stage.url
-        skip_checkov(self.access_logs, LOG_GROUP_KMS)

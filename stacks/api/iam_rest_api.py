@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.api.access_logs import ACCESS_LOG_RETENTION, REST_ACCESS_LOG_FIELDS
+from stacks.api.access_logs import REST_ACCESS_LOG_FIELDS, access_log_group
 from stacks.routes import Route
-from stacks.shared.compliance import LOG_GROUP_KMS, STAGE_CACHE, acknowledge, skip_checkov
+from stacks.shared.compliance import STAGE_CACHE, acknowledge, skip_checkov
 
 # The 403s a caller of an IAM-authorized API meets, answered in JSON with the
 # request id to quote; the defaults cover every other error the same way.
@@ -55,9 +53,7 @@ class IamRestApi(Construct):
         create_cloudwatch_role: bool,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=ACCESS_LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
+        self.access_logs = access_log_group(self)
         self.api = apigateway.RestApi(
             self,
             "Api",
@@ -114,7 +110,6 @@ class IamRestApi(Construct):
         self.api_resource = self.api.node.default_child
         self.api_id = self.api.rest_api_id
         self.url = self.api.url
-        skip_checkov(self.access_logs, LOG_GROUP_KMS)
         skip_checkov(self.stage, STAGE_CACHE)
         acknowledge(
             self.stage,
