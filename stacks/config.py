@@ -10,7 +10,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import region_info
@@ -53,6 +53,10 @@ KNOWN_KEYS = (
     "access_mode",
     "invoker_role_arn",
     "api_type",
+    "endpoint_type",
+    "client_vpc_ids",
+    "client_subnet_ids",
+    "create_vpc_endpoint",
 )
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
@@ -62,6 +66,11 @@ ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE)
 REST = "rest"
 HTTP = "http"
 API_TYPES = (REST, HTTP)
+REGIONAL = "regional"
+PRIVATE = "private"
+ENDPOINT_TYPES = (REGIONAL, PRIVATE)
+VPC_ID_PATTERN = re.compile(r"vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 INVOKER_ROLE_PREFIX = "orders-api-invoker"
 LONG_LIST = 5
 
@@ -132,6 +141,15 @@ class Admission:
 
 
 @dataclass(frozen=True)
+class ClientNetwork:
+    """Where a client account's requestor runs when the API is private: its VPC, which
+    the API's resource policy admits, and the private subnets of that VPC."""
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AppConfig:
     api_account: str
     api_region: Region
@@ -148,6 +166,14 @@ class AppConfig:
     access_mode: str = RESOURCE_POLICY
     invoker_role_arn: str | None = None
     api_type: str = REST
+    endpoint_type: str = REGIONAL
+    # With endpoint_type private: each client account's network, by account.
+    client_networks: dict[str, ClientNetwork] = field(default_factory=dict)
+    create_vpc_endpoint: bool = False
+
+    @property
+    def client_vpc_ids(self) -> tuple[str, ...]:
+        return tuple(network.vpc_id for network in self.client_networks.values())
 
     @property
     def invoker_role_name(self) -> str:
@@ -165,6 +191,17 @@ class AppConfig:
             org_id=self.org_id,
             org_paths=self.org_paths,
         )
+
+    @property
+    def resource_policy_admission(self) -> Admission | None:
+        """Who the REST API's resource policy admits: the requestor roles, or in
+        assume-role mode the invoker role (a private API needs a resource policy
+        whatever the mode); None when the API has no resource policy."""
+        if self.access_mode == RESOURCE_POLICY:
+            return self.admission
+        if self.endpoint_type == PRIVATE:
+            return Admission(self.api_region.partition, self.invoker_role_name, (self.api_account,))
+        return None
 
     @property
     def requestor_role_name(self) -> str:
@@ -217,6 +254,8 @@ class AppConfig:
         api_account = _parse_account("api_account", get("api_account"))
         api_type = _parse_choice("api_type", get("api_type"), API_TYPES)
         access_mode = _parse_access_mode(get("access_mode"), api_type)
+        endpoint_type = _parse_endpoint_type(get("endpoint_type"), api_type)
+        client_accounts = _parse_accounts(get("client_accounts"))
         invoker_role_arn = None
         if access_mode == ASSUME_ROLE:
             default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{invoker_role_name(stage, api_region.name)}"
@@ -224,7 +263,7 @@ class AppConfig:
         return cls(
             api_account=api_account,
             api_region=api_region,
-            client_accounts=_parse_accounts(get("client_accounts")),
+            client_accounts=client_accounts,
             client_region=client_region,
             stage=stage,
             api_id=None if _is_unset(api_id_value) else _parse_api_id(api_id_value),
@@ -239,6 +278,9 @@ class AppConfig:
             access_mode=access_mode,
             invoker_role_arn=invoker_role_arn,
             api_type=api_type,
+            endpoint_type=endpoint_type,
+            client_networks=_parse_client_networks(get, endpoint_type, client_accounts),
+            create_vpc_endpoint=_parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False),
         )
 
 
@@ -391,6 +433,69 @@ def _parse_access_mode(value: Any, api_type: str) -> str:
         f"{ASSUME_ROLE} (or no value) with api_type {HTTP}: HTTP APIs have no resource policy, so the "
         f"clients assume a role in the API account. Use api_type {REST} for access_mode {RESOURCE_POLICY}",
     )
+
+
+def _parse_endpoint_type(value: Any, api_type: str) -> str:
+    endpoint_type = _parse_choice("endpoint_type", value, ENDPOINT_TYPES)
+    if endpoint_type == PRIVATE and api_type == HTTP:
+        raise ConfigError(
+            "endpoint_type",
+            value,
+            f"{REGIONAL} with api_type {HTTP}: HTTP APIs have no private endpoints. Use api_type {REST} for a private API",
+        )
+    return endpoint_type
+
+
+def _parse_client_networks(
+    get: Callable[[str], Any], endpoint_type: str, client_accounts: tuple[str, ...]
+) -> dict[str, ClientNetwork]:
+    """client_vpc_ids: one VPC per client account, in the same order. client_subnet_ids:
+    the requestor's subnets, a list with one client account, else an object of them by VPC."""
+    vpc_value, subnet_value = get("client_vpc_ids"), get("client_subnet_ids")
+    if endpoint_type != PRIVATE:
+        for key, value in (("client_vpc_ids", vpc_value), ("client_subnet_ids", subnet_value)):
+            if not _is_unset(value):
+                raise ConfigError(key, value, f"no value unless endpoint_type is {PRIVATE}")
+        return {}
+    vpc_ids = _parse_list("client_vpc_ids", vpc_value, "VPC ids")
+    if len(vpc_ids) != len(client_accounts):
+        raise ConfigError(
+            "client_vpc_ids",
+            vpc_value,
+            f"one VPC id per client account, in the order of client_accounts ({len(client_accounts)} with "
+            f"endpoint_type {PRIVATE}), such as vpc-0a1b2c3d4e5f67890",
+        )
+    for vpc_id in vpc_ids:
+        if not isinstance(vpc_id, str) or not VPC_ID_PATTERN.fullmatch(vpc_id):
+            raise ConfigError("client_vpc_ids", vpc_id, "a VPC id such as vpc-0a1b2c3d4e5f67890")
+    subnets = _subnets_by_vpc(subnet_value, vpc_ids)
+    return {account: ClientNetwork(vpc_id, subnets[vpc_id]) for account, vpc_id in zip(client_accounts, vpc_ids)}
+
+
+def _subnets_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    key = "client_subnet_ids"
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(key, value, "a JSON object of subnet id lists by VPC id") from None
+    if isinstance(value, dict):
+        if set(value) != set(vpc_ids):
+            raise ConfigError(key, value, f"an object with the subnets of exactly the VPCs {', '.join(vpc_ids)}")
+        by_vpc = {vpc_id: _parse_list(key, value[vpc_id], "subnet ids") for vpc_id in vpc_ids}
+    elif len(vpc_ids) == 1:
+        by_vpc = {vpc_ids[0]: _parse_list(key, value, "subnet ids")}
+    else:
+        raise ConfigError(
+            key, value, 'an object of subnet id lists by VPC id with several client accounts, such as {"vpc-...": ["subnet-..."]}'
+        )
+    for subnet_ids in by_vpc.values():
+        if not subnet_ids:
+            raise ConfigError(key, value, f"the private subnets the requestor runs in, with endpoint_type {PRIVATE}")
+        for subnet_id in subnet_ids:
+            if not isinstance(subnet_id, str) or not SUBNET_ID_PATTERN.fullmatch(subnet_id):
+                raise ConfigError(key, subnet_id, "a subnet id such as subnet-0a1b2c3d4e5f67890")
+    return by_vpc
 
 
 def _parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:

@@ -11,7 +11,7 @@ from stacks.api.iam_http_api import IamHttpApi
 from stacks.api.iam_rest_api import IamRestApi
 from stacks.api.invoker_role import InvokerRole
 from stacks.api.resource_policy import resource_policy
-from stacks.config import HTTP, RESOURCE_POLICY, AppConfig
+from stacks.config import HTTP, PRIVATE, RESOURCE_POLICY, AppConfig
 from stacks.routes import ROUTES
 from stacks.shared.python_function import PythonFunction
 
@@ -45,10 +45,12 @@ class ApiStack(Stack):
         if config.api_type == HTTP:
             self.api = IamHttpApi(self, "OrdersApi", **api_settings)
         else:
+            admission = config.resource_policy_admission
             self.api = IamRestApi(
                 self,
                 "OrdersApi",
-                policy=resource_policy(config.stage, ROUTES, config.admission) if uses_resource_policy else None,
+                private=config.endpoint_type == PRIVATE,
+                policy=resource_policy(config.stage, ROUTES, admission, config.client_vpc_ids) if admission else None,
                 create_cloudwatch_role=config.create_cloudwatch_role,
                 **api_settings,
             )

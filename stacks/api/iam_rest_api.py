@@ -1,4 +1,4 @@
-"""A regional REST API that only IAM-signed requests of admitted principals may invoke."""
+"""A regional or private REST API that only IAM-signed requests of admitted principals may invoke."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class IamRestApi(Construct):
         stage_name: str,
         routes: Sequence[Route],
         backend: lambda_.IFunction,
+        private: bool,
         policy: iam.PolicyDocument | None,
         throttle_rate: float,
         throttle_burst: int,
@@ -59,7 +60,10 @@ class IamRestApi(Construct):
             "Api",
             rest_api_name=api_name,
             description="Orders API, callable only by IAM-signed requests of admitted principals",
-            endpoint_configuration=apigateway.EndpointConfiguration(types=[apigateway.EndpointType.REGIONAL]),
+            # Private: reachable only through execute-api interface VPC endpoints.
+            endpoint_configuration=apigateway.EndpointConfiguration(
+                types=[apigateway.EndpointType.PRIVATE if private else apigateway.EndpointType.REGIONAL]
+            ),
             policy=policy,
             default_method_options=apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM),
             # Stage logs need the account-wide API Gateway CloudWatch role; an account

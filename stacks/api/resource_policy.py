@@ -19,10 +19,13 @@ POLICY_SIZE_LIMIT = 8192
 EXPANDED_RESOURCE_PREFIX = "arn:aws-us-gov:execute-api:ap-southeast-4:111122223333:a1b2c3d4e5/"
 
 
-def resource_policy(stage_name: str, routes: Sequence[Route], admission: Admission) -> iam.PolicyDocument:
+def resource_policy(
+    stage_name: str, routes: Sequence[Route], admission: Admission, source_vpcs: Sequence[str] = ()
+) -> iam.PolicyDocument:
     """Allow the admitted principals to invoke the routes of this API's stage, and
-    deny everyone else; stop with a clear error when API Gateway would refuse it."""
-    document = _render(stage_name, routes, admission)
+    deny everyone else (and, for a private API, every request from outside
+    `source_vpcs`); stop with a clear error when API Gateway would refuse it."""
+    document = _render(stage_name, routes, admission, source_vpcs)
     size = policy_size(document)
     over_the_limit = f"the API's resource policy would be {size} characters, over API Gateway's limit of {POLICY_SIZE_LIMIT}"
     if size > POLICY_SIZE_LIMIT and admission.org_id:
@@ -32,7 +35,7 @@ def resource_policy(stage_name: str, routes: Sequence[Route], admission: Admissi
             f"fewer ARN patterns (or fewer org_paths): {over_the_limit}",
         )
     if size > POLICY_SIZE_LIMIT:
-        fit = _accounts_that_fit(stage_name, routes, admission)
+        fit = _accounts_that_fit(stage_name, routes, admission, source_vpcs)
         raise ConfigError(
             "client_accounts",
             list(admission.requestor_accounts),
@@ -59,10 +62,29 @@ def admitted_principals(admission: Admission) -> tuple[list[iam.IPrincipal], dic
     return [iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in admission.accounts], conditions
 
 
-def _render(stage_name: str, routes: Sequence[Route], admission: Admission) -> iam.PolicyDocument:
+def _render(
+    stage_name: str, routes: Sequence[Route], admission: Admission, source_vpcs: Sequence[str]
+) -> iam.PolicyDocument:
     # `execute-api:/...` is API Gateway's shorthand for THIS API's ARN; an
     # `arn:...:execute-api:REGION:ACCOUNT:*` resource would cover every API in the account.
     principals, conditions = admitted_principals(admission)
+    network = (
+        # A private API's network boundary: aws:SourceVpc is set only for requests
+        # that come through a VPC endpoint, so a request from anywhere else (the
+        # internet included) is denied too. Nothing here widens the statements above.
+        [
+            iam.PolicyStatement(
+                sid="DenyOutsideTheClientVpcs",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=[INVOKE],
+                resources=["execute-api:/*"],
+                conditions={"StringNotEquals": {"aws:SourceVpc": list(source_vpcs)}},
+            )
+        ]
+        if source_vpcs
+        else []
+    )
     return iam.PolicyDocument(
         statements=[
             iam.PolicyStatement(
@@ -82,17 +104,20 @@ def _render(stage_name: str, routes: Sequence[Route], admission: Admission) -> i
                 resources=["execute-api:/*"],
                 conditions={"ArnNotLike": {"aws:PrincipalArn": list(admission.principal_arns)}},
             ),
+            *network,
         ]
     )
 
 
-def _accounts_that_fit(stage_name: str, routes: Sequence[Route], admission: Admission) -> int:
+def _accounts_that_fit(
+    stage_name: str, routes: Sequence[Route], admission: Admission, source_vpcs: Sequence[str]
+) -> int:
     """How many client accounts fit beside the rest of `admission`: each adds one
     root principal and one role ARN, so the size grows linearly with the count."""
 
     def size_with(count: int) -> int:
         accounts = tuple(f"{n:012d}" for n in range(count))
-        return policy_size(_render(stage_name, routes, replace(admission, requestor_accounts=accounts)))
+        return policy_size(_render(stage_name, routes, replace(admission, requestor_accounts=accounts), source_vpcs))
 
     per_account = size_with(2) - size_with(1)
     return (POLICY_SIZE_LIMIT - size_with(1)) // per_account + 1

@@ -9,18 +9,31 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.config import ASSUME_ROLE, AppConfig
+from stacks.client.private_network import RequestorNetwork
+from stacks.config import ASSUME_ROLE, PRIVATE, AppConfig
 from stacks.routes import ROUTES
 from stacks.shared.compliance import acknowledge_path_parameters
 from stacks.shared.python_function import PythonFunction
 
 
 class ClientStack(Stack):
-    """Exposes `requestor` (its PythonFunction). Needs `config.api_id`: until phase
-    one has produced it, app.py builds a PendingStack under this stack's name."""
+    """Exposes `requestor` (its PythonFunction) and, for a private API, `network` (its
+    RequestorNetwork). Needs `config.api_id`: until phase one has produced it, app.py
+    builds a PendingStack under this stack's name."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # A private API is reached from the client's VPC only.
+        self.network: RequestorNetwork | None = None
+        if config.endpoint_type == PRIVATE:
+            self.network = RequestorNetwork(
+                self,
+                "Network",
+                network=config.client_networks[self.account],
+                api_arns=[config.execute_api_arn(route) for route in ROUTES],
+                invoker_role_arn=config.invoker_role_arn,
+                create_endpoints=config.create_vpc_endpoint,
+            )
         self.requestor = PythonFunction(
             self,
             "Requestor",
@@ -35,6 +48,7 @@ class ClientStack(Stack):
             # ApiStack admits this exact name: in its resource policy, or in assume-role
             # mode in its invoker role's trust policy.
             role_name=config.requestor_role_name,
+            network=self.network,
         )
         if config.access_mode == ASSUME_ROLE:
             self.requestor.role.add_to_principal_policy(

@@ -26,6 +26,11 @@ FUNCTION_CHOICES = {
     "CKV_AWS_173": "The environment holds no secrets, only the API's URL and region and role names; Lambda "
     "encrypts it at rest with its own key.",
 }
+NETWORK_INTERFACES = {
+    "CKV_AWS_111": "Lambda creates and deletes the network interfaces of a function in a VPC under its role, "
+    "and checks these EC2 actions when the function is created; AWS's AWSLambdaVPCAccessExecutionRole grants "
+    "them on '*' too, and the Describe actions support no resource-level permissions.",
+}
 STAGE_CACHE = {
     "CKV_AWS_120": "No caching: answers depend on the signed caller, and a cache would serve one caller's "
     "answer to another.",

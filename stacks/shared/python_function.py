@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pathlib
+from typing import Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.shared.compliance import FUNCTION_CHOICES, LOG_GROUP_KMS, acknowledge, skip_checkov
+from stacks.shared.compliance import FUNCTION_CHOICES, LOG_GROUP_KMS, NETWORK_INTERFACES, acknowledge, skip_checkov
 
 LAMBDA_SRC = pathlib.Path(__file__).resolve().parents[2] / "lambda_src"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -21,8 +23,8 @@ class PythonFunction(Construct):
     """A handler from `lambda_src/<source>/handler.py`, deployed without bundling.
 
     Its role gets only what the function needs to write its own log group and
-    traces: no AWS managed policy, whose `logs:*` on every log group is wider.
-    Exposes `function`, `role` and `log_group`.
+    traces (and, in a VPC, to manage its network interfaces): no AWS managed policy,
+    whose `logs:*` on every log group is wider. Exposes `function`, `role` and `log_group`.
     """
 
     def __init__(
@@ -35,6 +37,7 @@ class PythonFunction(Construct):
         environment: dict[str, str] | None = None,
         timeout: Duration = Duration.seconds(10),
         role_name: str | None = None,
+        network: VpcPlacement | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -66,17 +69,28 @@ class PythonFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
+            vpc=network.vpc if network else None,
+            vpc_subnets=network.subnets if network else None,
+            security_groups=[network.security_group] if network else None,
         )
         self.log_group.grant_write(self.role)
+        # The policies the function needs before it is created: Lambda checks them then.
+        policies = [self.role.node.find_child("DefaultPolicy").node.default_child]
+        if network:
+            policies.append(self._network_interface_policy().node.default_child)
         # The function names its role with a GetAtt, which orders them already; CDK
         # still lists the role in DependsOn, a finding of cfn-lint (W3005). Only the
-        # role's policy, which nothing references, needs the explicit order.
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        self.function.node.default_child.add_override("DependsOn", [Stack.of(self).get_logical_id(policy)])
+        # role's policies, which nothing references, need the explicit order.
+        stack = Stack.of(self)
+        self.function.node.default_child.add_override("DependsOn", [stack.get_logical_id(p) for p in policies])
         skip_checkov(self.log_group, LOG_GROUP_KMS)
         skip_checkov(
             self.function,
-            {check: reason for check, reason in FUNCTION_CHOICES.items() if environment or check != "CKV_AWS_173"},
+            {
+                check: reason
+                for check, reason in FUNCTION_CHOICES.items()
+                if (environment or check != "CKV_AWS_173") and (network is None or check != "CKV_AWS_117")
+            },
         )
         acknowledge(
             self.role,
@@ -84,3 +98,37 @@ class PythonFunction(Construct):
             "Only xray:PutTraceSegments and xray:PutTelemetryRecords have Resource '*': "
             "X-Ray supports no resource-level permissions for them.",
         )
+
+    def _network_interface_policy(self) -> iam.Policy:
+        """What AWS's AWSLambdaVPCAccessExecutionRole grants for EC2, without its logs:*,
+        in a policy of its own so that its checkov skip covers nothing else."""
+        policy = iam.Policy(
+            self,
+            "NetworkInterfaces",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ManageTheFunctionsNetworkInterfaces",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeSubnets",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                )
+            ],
+        )
+        skip_checkov(policy, NETWORK_INTERFACES)
+        acknowledge(policy, "IAM5[Resource::*]", NETWORK_INTERFACES["CKV_AWS_111"])
+        return policy
+
+
+class VpcPlacement(Protocol):
+    """Where a function runs in a VPC, as RequestorNetwork exposes it."""
+
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_group: ec2.ISecurityGroup

@@ -1,0 +1,100 @@
+"""endpoint_type private, client side: the requestor runs in its account's VPC and
+reaches the API (and STS, in assume-role mode) through interface VPC endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Annotations, Fn
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import ClientNetwork
+
+HTTPS = ec2.Port.tcp(443)
+
+
+class RequestorNetwork(Construct):
+    """The VPC and subnets by id (no lookups: the app stays offline) and a security
+    group that lets the requestor out on HTTPS only. With `create_endpoints`, the
+    execute-api interface endpoint (private DNS, so the API's usual URL resolves to it)
+    whose policy allows only `execute-api:Invoke` on `api_arns`, and, when
+    `invoker_role_arn` is given, an STS endpoint that allows only assuming that role.
+    Without, the VPC must have an execute-api endpoint with private DNS already.
+
+    Exposes `vpc`, `subnets`, `security_group`, and `endpoints` (name: endpoint)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: ClientNetwork,
+        api_arns: Sequence[str],
+        invoker_role_arn: str | None,
+        create_endpoints: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=network.vpc_id, availability_zones=Fn.get_azs())
+        subnets = [ec2.Subnet.from_subnet_id(self, subnet_id, subnet_id) for subnet_id in network.subnet_ids]
+        self.subnets = ec2.SubnetSelection(subnets=subnets)
+        # Nothing here selects subnets by zone or reads their route tables.
+        Annotations.of(self.vpc).acknowledge_warning(
+            "@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones", "The subnets are given by id, not by zone."
+        )
+        for subnet in subnets:
+            Annotations.of(subnet).acknowledge_warning(
+                "@aws-cdk/aws-ec2:noSubnetRouteTableId", "Nothing reads the subnet's route table."
+            )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "RequestorSecurityGroup",
+            vpc=self.vpc,
+            description="Orders API requestor: HTTPS out only",
+            allow_all_outbound=False,
+        )
+        self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if not create_endpoints:
+            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS to the VPC's endpoints")
+            return
+        endpoint_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="Orders API requestor VPC endpoints: HTTPS in from the requestor only",
+            allow_all_outbound=False,
+        )
+        endpoint_group.add_ingress_rule(self.security_group, HTTPS, "HTTPS from the requestor")
+        self.security_group.add_egress_rule(endpoint_group, HTTPS, "HTTPS to the VPC endpoints")
+        self.endpoints["ExecuteApi"] = self._endpoint(
+            "ExecuteApi", ec2.InterfaceVpcEndpointAwsService.APIGATEWAY, endpoint_group, "execute-api:Invoke", api_arns
+        )
+        if invoker_role_arn:
+            self.endpoints["Sts"] = self._endpoint(
+                "Sts", ec2.InterfaceVpcEndpointAwsService.STS, endpoint_group, "sts:AssumeRole", [invoker_role_arn]
+            )
+
+    def _endpoint(
+        self,
+        name: str,
+        service: ec2.InterfaceVpcEndpointAwsService,
+        security_group: ec2.ISecurityGroup,
+        action: str,
+        resources: Sequence[str],
+    ) -> ec2.InterfaceVpcEndpoint:
+        endpoint = ec2.InterfaceVpcEndpoint(
+            self,
+            name,
+            vpc=self.vpc,
+            service=service,
+            subnets=self.subnets,
+            private_dns_enabled=True,
+            security_groups=[security_group],
+            open=False,
+        )
+        # Whoever calls through this endpoint, only this action on these resources.
+        endpoint.add_to_policy(
+            iam.PolicyStatement(principals=[iam.AnyPrincipal()], actions=[action], resources=list(resources))
+        )
+        return endpoint
