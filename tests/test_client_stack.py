@@ -109,7 +109,8 @@ def test_outputs_name_the_function_and_role(template: Template) -> None:
     template.has_output("RequestorFunctionName", {"Value": {"Ref": Match.string_like_regexp("^RequestorFunction")}})
     template.has_output("RequestorRoleArn", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("^RequestorRole"), "Arn"]}})
     template.has_output("ApiType", {"Value": "rest"})
-    assert set(template.find_outputs("*")) == {"RequestorFunctionName", "RequestorRoleArn", "ApiType"}
+    template.has_output("EndpointType", {"Value": "regional"})
+    assert set(template.find_outputs("*")) == {"RequestorFunctionName", "RequestorRoleArn", "ApiType", "EndpointType"}
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,18 @@ from tests.conftest import NO_OUTPUTS_FILE, PROJECT_ROOT, suite_context
 
 # Each mode's context: the REST API with its resource policy, the REST API behind the
 # invoker role, and the HTTP API (behind the invoker role, which it implies).
-MODES = {"resource-policy": {}, "assume-role": {"access_mode": "assume-role"}, "http": {"api_type": "http"}}
+PRIVATE = {
+    "endpoint_type": "private",
+    "client_vpc_ids": "vpc-0a1b2c3d4e5f67890",
+    "client_subnet_ids": "subnet-0a1b2c3d4e5f67890,subnet-0b1b2c3d4e5f67890",
+}
+MODES = {
+    "resource-policy": {},
+    "assume-role": {"access_mode": "assume-role"},
+    "http": {"api_type": "http"},
+    "private": PRIVATE,
+    "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
+}
 INVOKER_PATH_PARAMETER = (
     "AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"
 )
@@ -38,10 +49,14 @@ ACKNOWLEDGED = {
     # account-wide CloudWatch role.
     "http": {"AwsSolutions-IAM5[Resource::*]", INVOKER_PATH_PARAMETER},
 }
+ACKNOWLEDGED["private"] = ACKNOWLEDGED["resource-policy"]
+ACKNOWLEDGED["private-assume-role-endpoints"] = ACKNOWLEDGED["assume-role"]
 CHECKOV_SKIPPED = {
     "AWS::Logs::LogGroup": {"CKV_AWS_158"},
     "AWS::Lambda::Function": {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173"},
     "AWS::ApiGateway::Stage": {"CKV_AWS_120"},
+    # A requestor in a VPC: its network-interface policy.
+    "AWS::IAM::Policy": {"CKV_AWS_111"},
 }
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 

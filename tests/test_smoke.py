@@ -37,7 +37,12 @@ class StubbedSession:
         return self.clients[name]
 
     def answer(
-        self, result: Any, function_error: str | None = None, account: str = "444455556666", api_type: str | None = None
+        self,
+        result: Any,
+        function_error: str | None = None,
+        account: str = "444455556666",
+        api_type: str | None = None,
+        endpoint_type: str | None = None,
     ) -> None:
         self.stubs["sts"].add_response(
             "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
@@ -53,7 +58,8 @@ class StubbedSession:
                         "CreationTime": "2026-11-21T09:00:00Z",
                         "StackStatus": "CREATE_COMPLETE",
                         "Outputs": [{"OutputKey": "RequestorFunctionName", "OutputValue": FUNCTION}]
-                        + ([{"OutputKey": "ApiType", "OutputValue": api_type}] if api_type else []),
+                        + ([{"OutputKey": "ApiType", "OutputValue": api_type}] if api_type else [])
+                        + ([{"OutputKey": "EndpointType", "OutputValue": endpoint_type}] if endpoint_type else []),
                     }
                 ]
             },
@@ -212,3 +218,37 @@ def test_an_http_apis_refusals_get_their_own_causes(session: StubbedSession, sig
 def test_a_rest_apis_forbidden_is_not_read_as_an_http_apis(session: StubbedSession) -> None:
     session.answer({"ok": False, "signed": HTTP_FORBIDDEN, "unsigned": REFUSED}, api_type="rest")
     assert smoke.run(session, "ClientStack", "444455556666").lines[-1].startswith("cause: No API with this id")
+
+
+EXPLICIT_DENY = {
+    "ok": False,
+    "statusCode": 403,
+    "body": {
+        "message": f"User: {PRINCIPAL} is not authorized to perform: execute-api:Invoke on resource: "
+        "arn:aws:execute-api:eu-west-1:********1111:a1b2c3d4e5/prod/GET/ with an explicit deny"
+    },
+}
+ANONYMOUS_DENIED = {
+    "ok": False,
+    "statusCode": 403,
+    "body": {"message": "User: anonymous is not authorized to perform: execute-api:Invoke on resource: x with an explicit deny"},
+}
+
+
+def test_a_private_apis_deny_names_the_network_boundary_too(session: StubbedSession) -> None:
+    session.answer({"ok": False, "signed": EXPLICIT_DENY, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.lines[-1].startswith("cause: Denied by the resource policy")
+    assert "client_vpc_ids" in verdict.lines[-1]
+
+
+def test_a_private_api_out_of_reach_points_at_the_vpc_endpoint(session: StubbedSession) -> None:
+    unreachable = {"ok": False, "statusCode": None, "error": "could not reach the API at https://x: Name does not resolve"}
+    session.answer({"ok": False, "signed": unreachable, "unsigned": unreachable}, endpoint_type="private")
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.lines[-1].startswith("cause: A private API is reached only through an execute-api interface endpoint")
+
+
+def test_a_private_api_that_denies_the_anonymous_caller_refuses_unsigned_calls(session: StubbedSession) -> None:
+    session.answer({"ok": True, "signed": SERVED, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
+    assert smoke.run(session, "ClientStack", "444455556666").ok

@@ -20,8 +20,9 @@ import botocore.exceptions
 
 MISSING_TOKEN = "Missing Authentication Token"
 FORBIDDEN = "Forbidden"
-# What each type of API answers an unsigned request.
-UNSIGNED_REFUSAL = {"rest": MISSING_TOKEN, "http": FORBIDDEN}
+# What each type of API answers an unsigned request (a private REST API's resource
+# policy may deny the anonymous caller before IAM authentication does).
+UNSIGNED_REFUSALS = {"rest": (MISSING_TOKEN, "User: anonymous is not authorized"), "http": (FORBIDDEN,)}
 UNREACHABLE = ("could not reach the API", "The API's host could not be reached: check api_id and api_region.")
 # Substrings of the message the signed call got, in the order they are checked.
 REST_CAUSES = (
@@ -72,7 +73,23 @@ HTTP_CAUSES = (
     ),
     UNREACHABLE,
 )
-KNOWN_CAUSES = {"rest": REST_CAUSES, "http": HTTP_CAUSES}
+# A private REST API adds a network boundary: checked before the REST causes.
+PRIVATE_CAUSES = (
+    (
+        "with an explicit deny",
+        "Denied by the resource policy: either it does not admit the requestor role (redeploy ApiStack with "
+        "this account in client_accounts and the same stage and client_region), or the call did not come "
+        "from this account's VPC in client_vpc_ids through its execute-api endpoint (check the requestor's "
+        "VpcConfig and client_vpc_ids).",
+    ),
+    (
+        "could not reach the API",
+        "A private API is reached only through an execute-api interface endpoint with private DNS in the "
+        "requestor's VPC: deploy ClientStack with -c create_vpc_endpoint=true or check the VPC's endpoint, "
+        "and that security groups allow HTTPS to it.",
+    ),
+)
+KNOWN_CAUSES = {"rest": REST_CAUSES, "http": HTTP_CAUSES, "private": PRIVATE_CAUSES + REST_CAUSES}
 
 
 class SmokeError(Exception):
@@ -100,9 +117,9 @@ def run(session: Any, stack_name: str, expected_account: str) -> Verdict:
     if account != expected_account:
         raise SmokeError(f"the profile is for account {account}, but {stack_name} is in {expected_account}")
     outputs = stack_outputs(session.client("cloudformation"), stack_name)
-    # Client stacks deployed before the ApiType output called a REST API.
-    api_type = outputs.get("ApiType", "rest")
-    return judge(invoke_requestor(session.client("lambda"), outputs["RequestorFunctionName"]), api_type)
+    # Client stacks deployed before these outputs called a regional REST API.
+    kind = "private" if outputs.get("EndpointType") == "private" else outputs.get("ApiType", "rest")
+    return judge(invoke_requestor(session.client("lambda"), outputs["RequestorFunctionName"]), kind)
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -124,12 +141,14 @@ def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:
     return payload
 
 
-def judge(result: dict[str, Any], api_type: str = "rest") -> Verdict:
+def judge(result: dict[str, Any], kind: str = "rest") -> Verdict:
+    """`kind`: the API's kind as make smoke tells them apart: rest, http or private."""
     if "signed" not in result:
         return Verdict(False, [f"the requestor refused the call: {result.get('error')}"])
     signed, unsigned = result["signed"], result["unsigned"]
     verdict = Verdict(False, [f"unsigned: {_summary(unsigned)}", f"signed:   {_summary(signed)}"])
-    unsigned_refused = unsigned.get("statusCode") == 403 and UNSIGNED_REFUSAL[api_type] in _message(unsigned)
+    refusals = UNSIGNED_REFUSALS["http" if kind == "http" else "rest"]
+    unsigned_refused = unsigned.get("statusCode") == 403 and any(text in _message(unsigned) for text in refusals)
     if unsigned.get("statusCode") == 200:
         verdict.lines.append("FAILED: the API answered an unsigned request, so its methods do not require IAM.")
     elif signed.get("statusCode") == 200 and unsigned_refused:
@@ -141,7 +160,7 @@ def judge(result: dict[str, Any], api_type: str = "rest") -> Verdict:
         verdict.lines.append("OK: unsigned is refused, signed is served: cross-account IAM works.")
     else:
         verdict.lines.append("FAILED: the signed call was not served.")
-        verdict.lines += [f"cause: {cause}" for text, cause in KNOWN_CAUSES[api_type] if text in _message(signed)][:1] or [
+        verdict.lines += [f"cause: {cause}" for text, cause in KNOWN_CAUSES[kind] if text in _message(signed)][:1] or [
             "cause: none of the known causes fits; see the API's access logs for the request id."
         ]
     return verdict

@@ -60,8 +60,9 @@ class ClientStack(Stack):
             self._allow_invoking_the_api(config)
         CfnOutput(self, "RequestorFunctionName", value=self.requestor.function.function_name)
         CfnOutput(self, "RequestorRoleArn", value=self.requestor.role.role_arn)
-        # make smoke reads it: the two types of API word their refusals differently.
+        # make smoke reads them: each kind of API words its refusals differently.
         CfnOutput(self, "ApiType", value=config.api_type)
+        CfnOutput(self, "EndpointType", value=config.endpoint_type)
 
     def _allow_invoking_the_api(self, config: AppConfig) -> None:
         # The ARNs name the API's account explicitly: the API is not in this stack's account.

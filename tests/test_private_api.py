@@ -1,0 +1,275 @@
+"""endpoint_type private: the API reachable only from the client accounts' VPCs, still
+IAM-authorized. Every security property one test, on the templates, and the resource
+policy evaluated as IAM would, by principalmapper's local policy simulation."""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from stacks.config import ConfigError
+from stacks.routes import ROUTES
+from tests.conftest import SynthesizedApp, config_from, synthesize
+
+# principalmapper 1.1.5 imports Mapping from collections, which Python 3.10 removed.
+collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+collections.MutableMapping = collections.abc.MutableMapping  # type: ignore[attr-defined]
+from principalmapper.common import Node, Policy  # noqa: E402
+from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+
+CLIENT_VPC = "vpc-0a1b2c3d4e5f67890"
+OTHER_VPC = "vpc-0fedcba9876543210"
+SUBNETS = ("subnet-0a1b2c3d4e5f67890", "subnet-0b1b2c3d4e5f67890")
+PRIVATE = {"endpoint_type": "private", "client_vpc_ids": CLIENT_VPC, "client_subnet_ids": ",".join(SUBNETS)}
+REQUESTOR_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
+API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
+
+
+@pytest.fixture(scope="module")
+def private() -> SynthesizedApp:
+    return synthesize(**PRIVATE)
+
+
+@pytest.fixture(scope="module")
+def with_endpoints() -> SynthesizedApp:
+    return synthesize(access_mode="assume-role", create_vpc_endpoint=True, **PRIVATE)
+
+
+def resource_policy(template: Template) -> dict[str, Any]:
+    (api,) = template.find_resources("AWS::ApiGateway::RestApi").values()
+    return api["Properties"]["Policy"]
+
+
+def test_the_api_is_private(private: SynthesizedApp) -> None:
+    private.api.has_resource_properties("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["PRIVATE"]}})
+
+
+def test_requests_from_outside_the_client_vpcs_are_denied(private: SynthesizedApp) -> None:
+    assert resource_policy(private.api)["Statement"][2] == {
+        "Sid": "DenyOutsideTheClientVpcs",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpc": [CLIENT_VPC]}},
+    }
+
+
+def test_the_identity_statements_are_those_of_the_regional_api(private: SynthesizedApp) -> None:
+    regional = resource_policy(synthesize().api)["Statement"]
+    assert resource_policy(private.api)["Statement"][:2] == regional
+
+
+def test_in_assume_role_mode_the_private_api_admits_the_invoker_role_only(with_endpoints: SynthesizedApp) -> None:
+    allow, deny_others, deny_outside = resource_policy(with_endpoints.api)["Statement"]
+    invoker = ["arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"]
+    assert (allow["Principal"], allow["Condition"]) == (
+        {"AWS": "arn:aws:iam::111122223333:root"},
+        {"ArnLike": {"aws:PrincipalArn": invoker}},
+    )
+    assert deny_others["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": invoker}}
+    assert deny_outside["Condition"] == {"StringNotEquals": {"aws:SourceVpc": [CLIENT_VPC]}}
+
+
+def test_the_requestor_runs_in_the_client_subnets_behind_its_security_group(private: SynthesizedApp) -> None:
+    private.client.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "VpcConfig": {
+                "SubnetIds": list(SUBNETS),
+                "SecurityGroupIds": [{"Fn::GetAtt": [Match.string_like_regexp("^NetworkRequestorSecurityGroup"), "GroupId"]}],
+            }
+        },
+    )
+
+
+def test_the_requestors_security_group_allows_https_out_only(private: SynthesizedApp) -> None:
+    (group,) = private.client.find_resources("AWS::EC2::SecurityGroup").values()
+    assert group["Properties"]["VpcId"] == CLIENT_VPC
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to the VPC's endpoints", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+    ]
+    assert "SecurityGroupIngress" not in group["Properties"]
+
+
+def test_without_create_vpc_endpoint_no_endpoint_is_made(private: SynthesizedApp) -> None:
+    private.client.resource_count_is("AWS::EC2::VPCEndpoint", 0)
+
+
+def test_the_execute_api_endpoint_allows_only_invoking_this_apis_stage(with_endpoints: SynthesizedApp) -> None:
+    with_endpoints.client.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "ServiceName": "com.amazonaws.eu-west-1.execute-api",
+            "VpcEndpointType": "Interface",
+            "PrivateDnsEnabled": True,
+            "VpcId": CLIENT_VPC,
+            "SubnetIds": list(SUBNETS),
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "execute-api:Invoke",
+                        "Resource": [f"{API_ARN}/prod/{route.arn_suffix}" for route in ROUTES],
+                    }
+                ],
+            },
+        },
+    )
+
+
+def test_in_assume_role_mode_an_sts_endpoint_allows_only_assuming_the_invoker_role(
+    with_endpoints: SynthesizedApp,
+) -> None:
+    with_endpoints.client.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "ServiceName": "com.amazonaws.eu-west-1.sts",
+            "PrivateDnsEnabled": True,
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sts:AssumeRole",
+                        "Resource": "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1",
+                    }
+                ],
+            },
+        },
+    )
+
+
+def test_the_endpoints_accept_https_from_the_requestor_only(with_endpoints: SynthesizedApp) -> None:
+    groups = with_endpoints.client.find_resources("AWS::EC2::SecurityGroup")
+    (endpoint_group,) = [name for name in groups if name.startswith("NetworkEndpointSecurityGroup")]
+    (requestor_group,) = [name for name in groups if name.startswith("NetworkRequestorSecurityGroup")]
+    with_endpoints.client.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "GroupId": {"Fn::GetAtt": [endpoint_group, "GroupId"]},
+            "SourceSecurityGroupId": {"Fn::GetAtt": [requestor_group, "GroupId"]},
+            "FromPort": 443,
+            "ToPort": 443,
+            "IpProtocol": "tcp",
+        },
+    )
+    for endpoint in with_endpoints.client.find_resources("AWS::EC2::VPCEndpoint").values():
+        assert endpoint["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [endpoint_group, "GroupId"]}]
+
+
+def test_the_network_interface_permissions_sit_in_a_policy_of_their_own(private: SynthesizedApp) -> None:
+    (policy,) = [p for n, p in private.client.find_resources("AWS::IAM::Policy").items() if "NetworkInterfaces" in n]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == "*"
+    assert set(statement["Action"]) == {
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    }
+    ((only_role,),) = [[r["Ref"] for r in policy["Properties"]["Roles"]]]
+    assert only_role.startswith("RequestorRole")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "expected"),
+    [
+        ({"api_type": "http", **PRIVATE}, "endpoint_type", "HTTP APIs have no private endpoints"),
+        ({"endpoint_type": "private", "client_subnet_ids": SUBNETS[0]}, "client_vpc_ids", "one VPC id per client account"),
+        ({"endpoint_type": "private", "client_vpc_ids": CLIENT_VPC}, "client_subnet_ids", "the private subnets"),
+        ({**PRIVATE, "client_vpc_ids": "vpc-123"}, "client_vpc_ids", "a VPC id such as vpc-0a1b2c3d4e5f67890"),
+        ({**PRIVATE, "client_vpc_ids": json.dumps([f"{CLIENT_VPC}\n"])}, "client_vpc_ids", "a VPC id"),
+        ({**PRIVATE, "client_subnet_ids": "subnet-xyz"}, "client_subnet_ids", "a subnet id such as"),
+        ({**PRIVATE, "client_vpc_ids": f"{CLIENT_VPC},{OTHER_VPC}"}, "client_vpc_ids", "one VPC id per client account"),
+        (
+            {**PRIVATE, "client_accounts": "444455556666,777788889999", "client_vpc_ids": f"{CLIENT_VPC},{OTHER_VPC}"},
+            "client_subnet_ids",
+            "an object of subnet id lists by VPC id",
+        ),
+        (
+            {**PRIVATE, "client_subnet_ids": json.dumps({OTHER_VPC: [SUBNETS[0]]})},
+            "client_subnet_ids",
+            f"the subnets of exactly the VPCs {CLIENT_VPC}",
+        ),
+        ({"client_vpc_ids": CLIENT_VPC}, "client_vpc_ids", "no value unless endpoint_type is private"),
+        ({**PRIVATE, "create_vpc_endpoint": "yes"}, "create_vpc_endpoint", "true or false"),
+    ],
+)
+def test_bad_private_settings_name_the_key(overrides: dict[str, Any], key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**overrides)
+    assert raised.value.key == key
+    assert expected in str(raised.value)
+
+
+def test_several_client_accounts_each_get_their_vpc_and_subnets() -> None:
+    config = config_from(
+        endpoint_type="private",
+        client_accounts="444455556666,777788889999",
+        client_vpc_ids=f"{CLIENT_VPC},{OTHER_VPC}",
+        client_subnet_ids=json.dumps({CLIENT_VPC: [SUBNETS[0]], OTHER_VPC: [SUBNETS[1]]}),
+    )
+    assert {account: (n.vpc_id, n.subnet_ids) for account, n in config.client_networks.items()} == {
+        "444455556666": (CLIENT_VPC, (SUBNETS[0],)),
+        "777788889999": (OTHER_VPC, (SUBNETS[1],)),
+    }
+
+
+# What IAM decides, by principalmapper's local policy simulation.
+
+
+def as_iam_stores_it(policy: dict[str, Any]) -> dict[str, Any]:
+    """API Gateway expands its `execute-api:/` shorthand to this API's ARN."""
+    return json.loads(json.dumps(policy).replace("execute-api:/", f"{API_ARN}/"))
+
+
+def role(arn: str, identity_policy: dict[str, Any]) -> Node:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    return Node(arn, "AROAEXAMPLE", [Policy(arn, "inline", identity_policy)], [], trust, None, 0, False, False, None, False, {})
+
+
+def requestor_identity_policy(template: Template) -> dict[str, Any]:
+    (policy,) = [p for n, p in template.find_resources("AWS::IAM::Policy").items() if n.startswith("RequestorRoleDefault")]
+    return policy["Properties"]["PolicyDocument"]
+
+
+@pytest.mark.parametrize(
+    ("principal_arn", "source_vpc", "allowed"),
+    [
+        (REQUESTOR_ROLE, CLIENT_VPC, True),
+        (REQUESTOR_ROLE, OTHER_VPC, False),
+        (REQUESTOR_ROLE, None, False),  # from the internet: no source VPC at all
+        ("arn:aws:iam::444455556666:role/some-other-role", CLIENT_VPC, False),
+    ],
+)
+def test_iam_admits_the_requestor_from_its_vpc_only(
+    private: SynthesizedApp, principal_arn: str, source_vpc: str | None, allowed: bool
+) -> None:
+    caller = role(principal_arn, requestor_identity_policy(private.client))
+    context = {"aws:SourceVpc": source_vpc} if source_vpc else {}
+    decision = local_check_authorization_full(
+        caller, "execute-api:Invoke", f"{API_ARN}/prod/GET/orders/123", context,
+        as_iam_stores_it(resource_policy(private.api)), "111122223333",
+    )
+    assert decision is allowed
+
+
+def test_the_same_evaluation_admits_another_vpc_when_the_api_is_regional() -> None:
+    # The control: without the network statement the same caller from elsewhere is served.
+    regional = synthesize()
+    caller = role(REQUESTOR_ROLE, requestor_identity_policy(regional.client))
+    assert local_check_authorization_full(
+        caller, "execute-api:Invoke", f"{API_ARN}/prod/GET/orders/123", {"aws:SourceVpc": OTHER_VPC},
+        as_iam_stores_it(resource_policy(regional.api)), "111122223333",
+    )
