@@ -57,6 +57,7 @@ KNOWN_KEYS = (
     "client_vpc_ids",
     "client_subnet_ids",
     "create_vpc_endpoint",
+    "vpc_endpoint_dns_name",
 )
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
@@ -147,6 +148,8 @@ class ClientNetwork:
 
     vpc_id: str
     subnet_ids: tuple[str, ...]
+    # The VPC's execute-api endpoint by its own DNS name, when it has no private DNS.
+    endpoint_dns_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,22 @@ class AppConfig:
         api_type = _parse_choice("api_type", get("api_type"), API_TYPES)
         access_mode = _parse_access_mode(get("access_mode"), api_type)
         endpoint_type = _parse_endpoint_type(get("endpoint_type"), api_type)
+        if endpoint_type == PRIVATE and client_region != api_region:
+            raise ConfigError(
+                "client_region",
+                client_region.name,
+                f"api_region {api_region.name!r} with endpoint_type {PRIVATE}: a private API is reached through "
+                "VPC endpoints of its own region",
+            )
         client_accounts = _parse_accounts(get("client_accounts"))
+        client_networks = _parse_client_networks(get, endpoint_type, client_accounts, client_region)
+        create_vpc_endpoint = _parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False)
+        if create_vpc_endpoint and any(network.endpoint_dns_name for network in client_networks.values()):
+            raise ConfigError(
+                "vpc_endpoint_dns_name",
+                get("vpc_endpoint_dns_name"),
+                "no value with create_vpc_endpoint true: the endpoint it creates has private DNS",
+            )
         invoker_role_arn = None
         if access_mode == ASSUME_ROLE:
             default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{invoker_role_name(stage, api_region.name)}"
@@ -279,8 +297,8 @@ class AppConfig:
             invoker_role_arn=invoker_role_arn,
             api_type=api_type,
             endpoint_type=endpoint_type,
-            client_networks=_parse_client_networks(get, endpoint_type, client_accounts),
-            create_vpc_endpoint=_parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False),
+            client_networks=client_networks,
+            create_vpc_endpoint=create_vpc_endpoint,
         )
 
 
@@ -447,13 +465,14 @@ def _parse_endpoint_type(value: Any, api_type: str) -> str:
 
 
 def _parse_client_networks(
-    get: Callable[[str], Any], endpoint_type: str, client_accounts: tuple[str, ...]
+    get: Callable[[str], Any], endpoint_type: str, client_accounts: tuple[str, ...], region: Region
 ) -> dict[str, ClientNetwork]:
-    """client_vpc_ids: one VPC per client account, in the same order. client_subnet_ids:
-    the requestor's subnets, a list with one client account, else an object of them by VPC."""
-    vpc_value, subnet_value = get("client_vpc_ids"), get("client_subnet_ids")
+    """client_vpc_ids: one VPC per client account, in the same order. client_subnet_ids
+    (and vpc_endpoint_dns_name, if given): as they are with one client account, else
+    an object of them by VPC id."""
+    vpc_value, subnet_value, names_value = get("client_vpc_ids"), get("client_subnet_ids"), get("vpc_endpoint_dns_name")
     if endpoint_type != PRIVATE:
-        for key, value in (("client_vpc_ids", vpc_value), ("client_subnet_ids", subnet_value)):
+        for key, value in (("client_vpc_ids", vpc_value), ("client_subnet_ids", subnet_value), ("vpc_endpoint_dns_name", names_value)):
             if not _is_unset(value):
                 raise ConfigError(key, value, f"no value unless endpoint_type is {PRIVATE}")
         return {}
@@ -469,26 +488,32 @@ def _parse_client_networks(
         if not isinstance(vpc_id, str) or not VPC_ID_PATTERN.fullmatch(vpc_id):
             raise ConfigError("client_vpc_ids", vpc_id, "a VPC id such as vpc-0a1b2c3d4e5f67890")
     subnets = _subnets_by_vpc(subnet_value, vpc_ids)
-    return {account: ClientNetwork(vpc_id, subnets[vpc_id]) for account, vpc_id in zip(client_accounts, vpc_ids)}
+    names = _endpoint_names_by_vpc(names_value, vpc_ids, region)
+    return {
+        account: ClientNetwork(vpc_id, subnets[vpc_id], names[vpc_id]) for account, vpc_id in zip(client_accounts, vpc_ids)
+    }
 
 
-def _subnets_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    key = "client_subnet_ids"
+def _by_vpc(key: str, value: Any, vpc_ids: tuple[str, ...], example: str) -> dict[str, Any]:
+    """One value per client VPC: as it is with one client account, else an object by VPC id."""
     if isinstance(value, str) and value.lstrip().startswith("{"):
         try:
             value = json.loads(value)
         except ValueError:
-            raise ConfigError(key, value, "a JSON object of subnet id lists by VPC id") from None
+            raise ConfigError(key, value, f"a JSON object by VPC id, such as {example}") from None
     if isinstance(value, dict):
         if set(value) != set(vpc_ids):
-            raise ConfigError(key, value, f"an object with the subnets of exactly the VPCs {', '.join(vpc_ids)}")
-        by_vpc = {vpc_id: _parse_list(key, value[vpc_id], "subnet ids") for vpc_id in vpc_ids}
-    elif len(vpc_ids) == 1:
-        by_vpc = {vpc_ids[0]: _parse_list(key, value, "subnet ids")}
-    else:
-        raise ConfigError(
-            key, value, 'an object of subnet id lists by VPC id with several client accounts, such as {"vpc-...": ["subnet-..."]}'
-        )
+            raise ConfigError(key, value, f"an object with an entry for exactly the VPCs {', '.join(vpc_ids)}")
+        return {vpc_id: value[vpc_id] for vpc_id in vpc_ids}
+    if len(vpc_ids) == 1:
+        return {vpc_ids[0]: value}
+    raise ConfigError(key, value, f"an object by VPC id with several client accounts, such as {example}")
+
+
+def _subnets_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    key = "client_subnet_ids"
+    given = _by_vpc(key, value, vpc_ids, '{"vpc-...": ["subnet-...", "subnet-..."]}')
+    by_vpc = {vpc_id: _parse_list(key, subnets, "subnet ids") for vpc_id, subnets in given.items()}
     for subnet_ids in by_vpc.values():
         if not subnet_ids:
             raise ConfigError(key, value, f"the private subnets the requestor runs in, with endpoint_type {PRIVATE}")
@@ -496,6 +521,25 @@ def _subnets_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, tuple[str
             if not isinstance(subnet_id, str) or not SUBNET_ID_PATTERN.fullmatch(subnet_id):
                 raise ConfigError(key, subnet_id, "a subnet id such as subnet-0a1b2c3d4e5f67890")
     return by_vpc
+
+
+def _endpoint_names_by_vpc(value: Any, vpc_ids: tuple[str, ...], region: Region) -> dict[str, str | None]:
+    key = "vpc_endpoint_dns_name"
+    if _is_unset(value):
+        return dict.fromkeys(vpc_ids)
+    pattern = re.compile(
+        rf"vpce-[0-9a-f]{{17}}-[0-9a-z]{{8}}\.execute-api\.{re.escape(region.name)}\.vpce\.{re.escape(region.domain_suffix)}"
+    )
+    names = _by_vpc(key, value, vpc_ids, '{"vpc-...": "vpce-....execute-api.<region>.vpce.amazonaws.com"}')
+    for name in names.values():
+        if not isinstance(name, str) or not pattern.fullmatch(name):
+            raise ConfigError(
+                key,
+                name,
+                f"the DNS name of the VPC's execute-api endpoint, such as "
+                f"vpce-0a1b2c3d4e5f67890-abcd1234.execute-api.{region.name}.vpce.{region.domain_suffix}",
+            )
+    return names
 
 
 def _parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:

@@ -28,6 +28,7 @@ SUBNETS = ("subnet-0a1b2c3d4e5f67890", "subnet-0b1b2c3d4e5f67890")
 PRIVATE = {"endpoint_type": "private", "client_vpc_ids": CLIENT_VPC, "client_subnet_ids": ",".join(SUBNETS)}
 REQUESTOR_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
 API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
+ENDPOINT_DNS = "vpce-0a1b2c3d4e5f67890-abcd1234.execute-api.eu-west-1.vpce.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,21 @@ def test_the_requestors_security_group_allows_https_out_only(private: Synthesize
 
 def test_without_create_vpc_endpoint_no_endpoint_is_made(private: SynthesizedApp) -> None:
     private.client.resource_count_is("AWS::EC2::VPCEndpoint", 0)
+
+
+def test_with_private_dns_the_requestor_calls_the_apis_usual_url(private: SynthesizedApp) -> None:
+    (function,) = private.client.find_resources("AWS::Lambda::Function").values()
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment["API_URL"] == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+    assert "API_ID" not in environment
+
+
+def test_without_private_dns_the_requestor_calls_the_endpoint_by_name_and_names_the_api() -> None:
+    synth = synthesize(vpc_endpoint_dns_name=ENDPOINT_DNS, **PRIVATE)
+    synth.client.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"API_URL": f"https://{ENDPOINT_DNS}/prod", "API_ID": "a1b2c3d4e5"})}},
+    )
 
 
 def test_the_execute_api_endpoint_allows_only_invoking_this_apis_stage(with_endpoints: SynthesizedApp) -> None:
@@ -195,15 +211,28 @@ def test_the_network_interface_permissions_sit_in_a_policy_of_their_own(private:
         (
             {**PRIVATE, "client_accounts": "444455556666,777788889999", "client_vpc_ids": f"{CLIENT_VPC},{OTHER_VPC}"},
             "client_subnet_ids",
-            "an object of subnet id lists by VPC id",
+            "an object by VPC id with several client accounts",
         ),
         (
             {**PRIVATE, "client_subnet_ids": json.dumps({OTHER_VPC: [SUBNETS[0]]})},
             "client_subnet_ids",
-            f"the subnets of exactly the VPCs {CLIENT_VPC}",
+            f"an entry for exactly the VPCs {CLIENT_VPC}",
         ),
         ({"client_vpc_ids": CLIENT_VPC}, "client_vpc_ids", "no value unless endpoint_type is private"),
         ({**PRIVATE, "create_vpc_endpoint": "yes"}, "create_vpc_endpoint", "true or false"),
+        ({**PRIVATE, "client_region": "eu-central-1"}, "client_region", "a private API is reached through VPC endpoints of its own region"),
+        ({**PRIVATE, "vpc_endpoint_dns_name": "vpce-1.example.com"}, "vpc_endpoint_dns_name", "the DNS name of the VPC's execute-api endpoint"),
+        (
+            {**PRIVATE, "vpc_endpoint_dns_name": ENDPOINT_DNS.replace("eu-west-1", "us-east-1")},
+            "vpc_endpoint_dns_name",
+            "the DNS name of the VPC's execute-api endpoint",
+        ),
+        (
+            {**PRIVATE, "vpc_endpoint_dns_name": ENDPOINT_DNS, "create_vpc_endpoint": True},
+            "vpc_endpoint_dns_name",
+            "no value with create_vpc_endpoint true",
+        ),
+        ({"vpc_endpoint_dns_name": ENDPOINT_DNS}, "vpc_endpoint_dns_name", "no value unless endpoint_type is private"),
     ],
 )
 def test_bad_private_settings_name_the_key(overrides: dict[str, Any], key: str, expected: str) -> None:

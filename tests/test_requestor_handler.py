@@ -77,6 +77,7 @@ def test_a_callers_content_type_is_kept() -> None:
         ({"headers": {"Transfer-Encoding": "chunked"}}, "event.headers.Transfer-Encoding is set by the signer or the HTTP client"),
         ({"headers": {"Connection": "close"}}, "event.headers.Connection is set by the signer or the HTTP client"),
         ({"headers": {"X-Amz-Target": "x"}}, "event.headers.X-Amz-Target is set by the signer or the HTTP client"),
+        ({"headers": {"x-apigw-api-id": "zzzzzzzzzz"}}, "event.headers.x-apigw-api-id is set by the signer or the HTTP client"),
         ({"method": "po\u017ft"}, "event.method is 'po\u017ft': expected one of"),
         ({"method": ["GET"]}, "event.method is ['GET']: expected one of"),
         ({"method": {"GET": 1}}, "event.method is {'GET': 1}: expected one of"),
@@ -110,6 +111,7 @@ def test_a_malformed_event_gets_an_error_result_naming_the_field(
         ("API_REGION", "Ireland", "environment variable API_REGION is 'Ireland'"),
         ("API_REGION", "eu-west-1\n", "environment variable API_REGION is 'eu-west-1\\n'"),
         ("API_REGION", "eu-west-1x", "environment variable API_REGION is 'eu-west-1x'"),
+        ("API_ID", "not-an-id", "environment variable API_ID is 'not-an-id'"),
         ("AWS_SECRET_ACCESS_KEY", "", "no AWS credentials in the environment"),
     ],
 )

@@ -10,7 +10,8 @@ plus "error" when the call failed; with "compare_unsigned" the signed and the
 unsigned results side by side.
 
 Environment: API_URL and API_REGION (set by ClientStack); INVOKER_ROLE_ARN in
-assume-role mode (the role to assume in the API account and sign with);
+assume-role mode (the role to assume in the API account and sign with); API_ID when
+API_URL names a VPC endpoint without private DNS (sent as x-apigw-api-id);
 API_CONNECT_TIMEOUT and API_READ_TIMEOUT in seconds, API_MAX_ATTEMPTS.
 
 Idempotent requests are retried with exponential backoff and full jitter on 429,
@@ -51,7 +52,7 @@ EVENT_KEYS = ("method", "path", "query", "headers", "body", "compare_unsigned")
 # or hop-by-hop headers, which describe one connection and are the client's to send;
 # every X-Amz-* header is AWS's.
 RESERVED_HEADERS = frozenset(
-    {"host", "authorization", "content-length"}
+    {"host", "authorization", "content-length", "x-apigw-api-id"}
     | {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer"}
     | {"transfer-encoding", "upgrade", "expect"}
 )
@@ -62,6 +63,7 @@ HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 ACCOUNT = re.compile(r"[0-9]{12}")
+API_ID = re.compile(r"[a-z0-9]{10}")
 # An API answer larger than this is an error, not read on. JSON escapes a control byte
 # or an invalid UTF-8 byte as 6 characters, and compare_unsigned returns two answers:
 # 2 x 6 x 256 KiB stays under the 6 MB that Lambda can return.
@@ -123,6 +125,8 @@ class Target(NamedTuple):
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
     max_attempts: int = 3
+    # Sent as x-apigw-api-id when base_url is a VPC endpoint's own DNS name.
+    api_id: str | None = None
 
 
 class ApiRequest(NamedTuple):
@@ -177,6 +181,12 @@ def target_from_environment(environ: Any) -> Target:
             f"environment variable API_REGION is {region!r}: expected the API's region, such as eu-west-1 "
             "(set by ClientStack)"
         )
+    api_id = environ.get("API_ID") or None
+    if api_id is not None and not API_ID.fullmatch(api_id):
+        raise InvalidInput(
+            f"environment variable API_ID is {api_id!r}: expected the API's 10-character id, such as a1b2c3d4e5 "
+            "(set by ClientStack)"
+        )
     connect_timeout, read_timeout, max_attempts = (_setting(environ, name) for name in SETTINGS)
     return Target(
         base_url=base_url.rstrip("/"),
@@ -184,6 +194,7 @@ def target_from_environment(environ: Any) -> Target:
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         max_attempts=int(max_attempts),
+        api_id=api_id,
     )
 
 
@@ -342,6 +353,8 @@ def _attempt(
     request: ApiRequest, url: str, target: Target, credentials: Credentials | None, deadline: float
 ) -> tuple[Answer | None, Exception | str | None]:
     headers = dict(request.headers)
+    if target.api_id:
+        headers["x-apigw-api-id"] = target.api_id  # signed with the rest
     if credentials is not None:
         # Signed for each attempt: a signature is valid for five minutes only.
         signable = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)

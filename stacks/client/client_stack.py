@@ -25,11 +25,18 @@ class ClientStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         # A private API is reached from the client's VPC only.
         self.network: RequestorNetwork | None = None
+        api_url, api_id_header = config.api_url, {}
         if config.endpoint_type == PRIVATE:
+            client_network = config.client_networks[self.account]
+            if client_network.endpoint_dns_name:
+                # An endpoint without private DNS: call it by its own name and say
+                # which API with x-apigw-api-id; the request is signed as it is sent.
+                api_url = f"https://{client_network.endpoint_dns_name}/{config.stage}"
+                api_id_header = {"API_ID": config.api_id}
             self.network = RequestorNetwork(
                 self,
                 "Network",
-                network=config.client_networks[self.account],
+                network=client_network,
                 api_arns=[config.execute_api_arn(route) for route in ROUTES],
                 invoker_role_arn=config.invoker_role_arn,
                 create_endpoints=config.create_vpc_endpoint,
@@ -40,7 +47,8 @@ class ClientStack(Stack):
             source="requestor",
             description="Calls the orders API in another account, signed with SigV4",
             environment={
-                "API_URL": config.api_url,
+                "API_URL": api_url,
+                **api_id_header,
                 "API_REGION": config.api_region.name,
                 **({"INVOKER_ROLE_ARN": config.invoker_role_arn} if config.invoker_role_arn else {}),
             },
