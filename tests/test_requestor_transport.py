@@ -198,14 +198,17 @@ def test_an_answer_larger_than_the_limit_is_an_error_not_read_on(monkeypatch: py
 
 
 @contextlib.contextmanager
-def late_rest_server() -> Iterator[tuple[str, list[int], threading.Event]]:
-    """On 127.0.0.1: answers the first connection's first request with half of its body,
-    and the rest only once told to; any other request with a complete "ok". Yields the
-    URL, the number of requests that came on each connection, and the event to send the rest."""
+def half_answering_server() -> Iterator[tuple[str, list[int]]]:
+    """On 127.0.0.1: answers the first request of its first connection with half of its
+    body, and sends the other half only if another request comes on that connection
+    (that is, if the client reused it), before that request's own answer; any request
+    on a later connection gets a complete "ok". Yields the URL and the number of
+    requests that came on each connection."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(5)
     per_connection: list[int] = []
-    send_the_rest = threading.Event()
+    half = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Type: text/plain\r\n\r\nAAAAA"
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
     def serve(connection: socket.socket, index: int) -> None:
         connection.settimeout(5)
@@ -215,31 +218,25 @@ def late_rest_server() -> Iterator[tuple[str, list[int], threading.Event]]:
                 if b" HTTP/1.1\r\n" not in data:
                     continue
                 per_connection[index] += 1
-                if index == 0 and per_connection[0] == 1:
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Type: text/plain\r\n\r\nAAAAA")
-                    send_the_rest.wait(5)
-                    with contextlib.suppress(OSError):
-                        connection.sendall(b"BBBBB")
-                else:
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+                first = index == 0 and per_connection[0] == 1
+                connection.sendall(half if first else (b"BBBBB" + ok if index == 0 else ok))
 
     def accept() -> None:
         with contextlib.suppress(OSError):
-            for index in range(2):
+            for index in range(3):
                 connection, _ = listener.accept()
                 per_connection.append(0)
                 threading.Thread(target=serve, args=(connection, index), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/prod", per_connection, send_the_rest
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/prod", per_connection
     finally:
-        send_the_rest.set()
         listener.close()
 
 
 def test_an_answer_cut_short_by_the_time_limit_never_goes_back_to_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    with late_rest_server() as (url, per_connection, send_the_rest):
+    with half_answering_server() as (url, per_connection):
         run_as(REQUESTOR, monkeypatch, url)
         read_whole = requestor._read_at_most
 
@@ -248,12 +245,11 @@ def test_an_answer_cut_short_by_the_time_limit_never_goes_back_to_the_pool(monke
             raise requestor.OutOfTime("the time limit struck in the middle of the body")
 
         monkeypatch.setattr(requestor, "_read_at_most", struck_mid_body)
-        assert requestor.handler({"method": "POST", "path": "/x", "body": {}}, None)["ok"] is False
+        assert requestor.handler({"method": "POST", "path": "/x"}, None)["ok"] is False
         monkeypatch.setattr(requestor, "_read_at_most", read_whole)
-        send_the_rest.set()
         # Had the first connection gone back to the pool, this request would be sent on
         # it and read "BBBBB" as the start of its answer.
-        assert requestor.handler({"path": "/x"}, None)["body"] == "ok"
+        assert requestor.handler({"method": "POST", "path": "/x"}, None)["body"] == "ok"
         assert per_connection == [1, 1]
 
 
