@@ -268,6 +268,8 @@ class AppConfig:
         client_accounts = _parse_accounts(get("client_accounts"))
         client_networks = _parse_client_networks(get, endpoint_type, client_accounts, client_region)
         create_vpc_endpoint = _parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False)
+        if create_vpc_endpoint and endpoint_type != PRIVATE:
+            raise ConfigError("create_vpc_endpoint", get("create_vpc_endpoint"), f"false unless endpoint_type is {PRIVATE}")
         if create_vpc_endpoint and any(network.endpoint_dns_name for network in client_networks.values()):
             raise ConfigError(
                 "vpc_endpoint_dns_name",

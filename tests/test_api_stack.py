@@ -279,6 +279,8 @@ def test_only_api_gateway_may_invoke_the_backend_and_only_for_its_routes(templat
         ("Stage", {"Ref": Match.string_like_regexp("^OrdersApiDeploymentStageprod")}),
         ("ApiUrl", {"Fn::Join": ["", Match.array_with(["https://", ".execute-api.eu-west-1."])]}),
         ("ApiType", "rest"),
+        ("EndpointType", "regional"),
+        ("AccessMode", "resource-policy"),
     ],
 )
 def test_outputs_for_phase_two(template: Template, name: str, value: object) -> None:
@@ -286,4 +288,4 @@ def test_outputs_for_phase_two(template: Template, name: str, value: object) -> 
 
 
 def test_no_other_outputs(template: Template) -> None:
-    assert set(template.find_outputs("*")) == {"ApiId", "ApiUrl", "ApiAccount", "ApiRegion", "Stage", "ApiType"}
+    assert set(template.find_outputs("*")) == {"ApiId", "ApiUrl", "ApiAccount", "ApiRegion", "Stage", "ApiType", "EndpointType", "AccessMode"}

@@ -188,3 +188,13 @@ def test_the_backend_knows_the_invoker_role_by_name(synth: SynthesizedApp) -> No
         "AWS::Lambda::Function",
         {"Environment": {"Variables": {"INVOKER_ROLE_NAME": "orders-api-invoker-prod-eu-west-1"}}},
     )
+
+
+def test_sts_is_called_through_its_vpc_endpoint_when_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = "https://vpce-0a1b2c3d4e5f67890-abcd1234.sts.eu-west-1.vpce.amazonaws.com"
+    monkeypatch.setattr(requestor, "_sts_client", None)
+    client = requestor._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": endpoint})
+    assert (client.meta.endpoint_url, client.meta.region_name) == (endpoint, "eu-west-1")
+    monkeypatch.setattr(requestor, "_sts_client", None)
+    with pytest.raises(requestor.InvalidInput, match="STS_ENDPOINT_URL is 'sts.example'"):
+        requestor._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": "sts.example"})

@@ -63,6 +63,8 @@ def test_without_any_api_id_the_problem_says_to_deploy_the_api_first(tmp_path: p
         (json.dumps({"ApiStack": {**PHASE_ONE, "ApiAccount": "999999999999"}}), "it describes the API"),
         (json.dumps({"ApiStack": {**PHASE_ONE, "Stage": "dev"}}), "it describes the API"),
         (json.dumps({"ApiStack": {**PHASE_ONE, "ApiType": "http"}}), "it describes the API"),
+        (json.dumps({"ApiStack": {**PHASE_ONE, "EndpointType": "private"}}), "it describes the API"),
+        (json.dumps({"ApiStack": {**PHASE_ONE, "AccessMode": "assume-role"}}), "it describes the API"),
     ],
 )
 def test_an_outputs_file_that_does_not_fit_is_ignored_with_the_reason(
@@ -83,8 +85,8 @@ def test_the_example_configuration_survives_an_outputs_file_of_another(outputs_f
 
 
 def test_an_outputs_file_of_an_http_api_serves_an_http_configuration_only(outputs_file: pathlib.Path) -> None:
-    outputs_file.write_text(json.dumps({"ApiStack": {**PHASE_ONE, "ApiType": "http"}}))
+    outputs_file.write_text(json.dumps({"ApiStack": {**PHASE_ONE, "ApiType": "http", "AccessMode": "assume-role"}}))
     assert choose_api_id(config_from(api_type="http", **OWN_ACCOUNTS), outputs_file).api_id == "k3x9q2m7pa"
     refused = choose_api_id(config_from(**OWN_ACCOUNTS), outputs_file)
     assert refused.api_id is None
-    assert "'ApiType': 'http'}, not this configuration's" in refused.ignored
+    assert "'ApiType': 'http', 'EndpointType': 'regional', 'AccessMode': 'assume-role'}, not this configuration's" in refused.ignored

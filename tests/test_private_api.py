@@ -93,7 +93,13 @@ def test_the_requestors_security_group_allows_https_out_only(private: Synthesize
     (group,) = private.client.find_resources("AWS::EC2::SecurityGroup").values()
     assert group["Properties"]["VpcId"] == CLIENT_VPC
     assert group["Properties"]["SecurityGroupEgress"] == [
-        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS to the VPC's endpoints", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS out, for the VPC's execute-api endpoint",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
     ]
     assert "SecurityGroupIngress" not in group["Properties"]
 
@@ -123,7 +129,8 @@ def test_the_execute_api_endpoint_allows_only_invoking_this_apis_stage(with_endp
         {
             "ServiceName": "com.amazonaws.eu-west-1.execute-api",
             "VpcEndpointType": "Interface",
-            "PrivateDnsEnabled": True,
+            # Private DNS would send every execute-api call of the VPC to this endpoint.
+            "PrivateDnsEnabled": False,
             "VpcId": CLIENT_VPC,
             "SubnetIds": list(SUBNETS),
             "PolicyDocument": {
@@ -148,7 +155,7 @@ def test_in_assume_role_mode_an_sts_endpoint_allows_only_assuming_the_invoker_ro
         "AWS::EC2::VPCEndpoint",
         {
             "ServiceName": "com.amazonaws.eu-west-1.sts",
-            "PrivateDnsEnabled": True,
+            "PrivateDnsEnabled": False,
             "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
@@ -160,6 +167,37 @@ def test_in_assume_role_mode_an_sts_endpoint_allows_only_assuming_the_invoker_ro
                     }
                 ],
             },
+        },
+    )
+
+
+def endpoint_dns_name(logical_id_prefix: str) -> Any:
+    return {
+        "Fn::Select": [
+            1,
+            {
+                "Fn::Split": [
+                    ":",
+                    {"Fn::Select": [0, {"Fn::GetAtt": [Match.string_like_regexp(f"^{logical_id_prefix}"), "DnsEntries"]}]},
+                ]
+            },
+        ]
+    }
+
+
+def test_the_requestor_calls_the_endpoints_it_made_by_their_own_names(with_endpoints: SynthesizedApp) -> None:
+    with_endpoints.client.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "API_URL": {"Fn::Join": ["", ["https://", endpoint_dns_name("NetworkExecuteApi"), "/prod"]]},
+                        "API_ID": "a1b2c3d4e5",
+                        "STS_ENDPOINT_URL": {"Fn::Join": ["", ["https://", endpoint_dns_name("NetworkSts")]]},
+                    }
+                )
+            }
         },
     )
 
@@ -233,6 +271,7 @@ def test_the_network_interface_permissions_sit_in_a_policy_of_their_own(private:
             "no value with create_vpc_endpoint true",
         ),
         ({"vpc_endpoint_dns_name": ENDPOINT_DNS}, "vpc_endpoint_dns_name", "no value unless endpoint_type is private"),
+        ({"create_vpc_endpoint": "true"}, "create_vpc_endpoint", "false unless endpoint_type is private"),
     ],
 )
 def test_bad_private_settings_name_the_key(overrides: dict[str, Any], key: str, expected: str) -> None:

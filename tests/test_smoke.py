@@ -252,3 +252,17 @@ def test_a_private_api_out_of_reach_points_at_the_vpc_endpoint(session: StubbedS
 def test_a_private_api_that_denies_the_anonymous_caller_refuses_unsigned_calls(session: StubbedSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
     assert smoke.run(session, "ClientStack", "444455556666").ok
+
+
+def test_a_private_api_reached_on_the_public_endpoint_points_at_the_missing_endpoint(session: StubbedSession) -> None:
+    forbidden = {"ok": False, "statusCode": 403, "body": {"message": "Forbidden"}}
+    session.answer({"ok": False, "signed": forbidden, "unsigned": forbidden}, endpoint_type="private")
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.lines[-1].startswith("cause: The call reached API Gateway's public endpoint")
+
+
+def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: StubbedSession) -> None:
+    error = "could not assume INVOKER_ROLE_ARN arn:aws:iam::111122223333:role/x: Connect timeout on endpoint URL"
+    session.answer({"ok": False, "error": error}, endpoint_type="private")
+    verdict = smoke.run(session, "ClientStack", "444455556666")
+    assert verdict.lines == [f"the requestor refused the call: {error}", smoke.PRIVATE_ASSUME_ROLE_CAUSE]

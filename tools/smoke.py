@@ -84,10 +84,21 @@ PRIVATE_CAUSES = (
     ),
     (
         "could not reach the API",
-        "A private API is reached only through an execute-api interface endpoint with private DNS in the "
-        "requestor's VPC: deploy ClientStack with -c create_vpc_endpoint=true or check the VPC's endpoint, "
-        "and that security groups allow HTTPS to it.",
+        "A private API is reached only through an execute-api interface endpoint in the requestor's VPC: "
+        "deploy ClientStack with -c create_vpc_endpoint=true, or check the VPC's endpoint (private DNS, or "
+        "its name as vpc_endpoint_dns_name) and that security groups allow HTTPS to it.",
     ),
+    (
+        FORBIDDEN,
+        "The call reached API Gateway's public endpoint (through a NAT), where a private API does not exist: "
+        "the VPC's execute-api endpoint is missing or has no private DNS. Deploy ClientStack with "
+        "-c create_vpc_endpoint=true, or give the endpoint's name as vpc_endpoint_dns_name.",
+    ),
+)
+# The requestor could not assume the invoker role from inside the VPC.
+PRIVATE_ASSUME_ROLE_CAUSE = (
+    "cause: from a private VPC, STS is reached through its VPC endpoint (create_vpc_endpoint=true makes "
+    "one in assume-role mode) or a NAT; check the requestor's security group allows HTTPS to it."
 )
 KNOWN_CAUSES = {"rest": REST_CAUSES, "http": HTTP_CAUSES, "private": PRIVATE_CAUSES + REST_CAUSES}
 
@@ -144,7 +155,10 @@ def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:
 def judge(result: dict[str, Any], kind: str = "rest") -> Verdict:
     """`kind`: the API's kind as make smoke tells them apart: rest, http or private."""
     if "signed" not in result:
-        return Verdict(False, [f"the requestor refused the call: {result.get('error')}"])
+        verdict = Verdict(False, [f"the requestor refused the call: {result.get('error')}"])
+        if kind == "private" and "could not assume" in str(result.get("error")):
+            verdict.lines.append(PRIVATE_ASSUME_ROLE_CAUSE)
+        return verdict
     signed, unsigned = result["signed"], result["unsigned"]
     verdict = Verdict(False, [f"unsigned: {_summary(unsigned)}", f"signed:   {_summary(signed)}"])
     refusals = UNSIGNED_REFUSALS["http" if kind == "http" else "rest"]

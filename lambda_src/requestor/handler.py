@@ -12,6 +12,7 @@ unsigned results side by side.
 Environment: API_URL and API_REGION (set by ClientStack); INVOKER_ROLE_ARN in
 assume-role mode (the role to assume in the API account and sign with); API_ID when
 API_URL names a VPC endpoint without private DNS (sent as x-apigw-api-id);
+STS_ENDPOINT_URL when STS is reached through a VPC endpoint by its own name;
 API_CONNECT_TIMEOUT and API_READ_TIMEOUT in seconds, API_MAX_ATTEMPTS.
 
 Idempotent requests are retried with exponential backoff and full jitter on 429,
@@ -255,9 +256,15 @@ def _sts(environ: Any) -> Any:
         import botocore.session
 
         region = environ.get("AWS_REGION") or environ.get("API_REGION")
+        # STS_ENDPOINT_URL: a VPC endpoint of STS, called by its own DNS name (set by ClientStack).
+        endpoint_url = environ.get("STS_ENDPOINT_URL") or None
+        if endpoint_url is not None and not endpoint_url.startswith("https://"):
+            raise InvalidInput(f"environment variable STS_ENDPOINT_URL is {endpoint_url!r}: expected an https URL")
         # Short timeouts and one retry: the call to the API must still fit in the function's time.
         config = botocore.config.Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 2})
-        _sts_client = botocore.session.get_session().create_client("sts", region_name=region, config=config)
+        _sts_client = botocore.session.get_session().create_client(
+            "sts", region_name=region, config=config, endpoint_url=endpoint_url
+        )
     return _sts_client
 
 

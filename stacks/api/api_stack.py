@@ -77,4 +77,7 @@ class ApiStack(Stack):
         CfnOutput(self, "ApiAccount", value=self.account, description="Account that owns the API")
         CfnOutput(self, "ApiRegion", value=self.region, description="Region of the API; requests are signed for it")
         CfnOutput(self, "Stage", value=self.api.stage.stage_name, description="Stage that clients may invoke")
-        CfnOutput(self, "ApiType", value=config.api_type, description="rest or http: phase two checks it")
+        # Phase two checks that it builds clients for this kind of API.
+        CfnOutput(self, "ApiType", value=config.api_type, description="rest or http")
+        CfnOutput(self, "EndpointType", value=config.endpoint_type, description="regional or private")
+        CfnOutput(self, "AccessMode", value=config.access_mode, description="resource-policy or assume-role")

@@ -25,14 +25,9 @@ class ClientStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         # A private API is reached from the client's VPC only.
         self.network: RequestorNetwork | None = None
-        api_url, api_id_header = config.api_url, {}
+        endpoints: dict[str, str] = {}
         if config.endpoint_type == PRIVATE:
             client_network = config.client_networks[self.account]
-            if client_network.endpoint_dns_name:
-                # An endpoint without private DNS: call it by its own name and say
-                # which API with x-apigw-api-id; the request is signed as it is sent.
-                api_url = f"https://{client_network.endpoint_dns_name}/{config.stage}"
-                api_id_header = {"API_ID": config.api_id}
             self.network = RequestorNetwork(
                 self,
                 "Network",
@@ -41,14 +36,15 @@ class ClientStack(Stack):
                 invoker_role_arn=config.invoker_role_arn,
                 create_endpoints=config.create_vpc_endpoint,
             )
+            endpoints = _endpoint_environment(config, client_network.endpoint_dns_name, self.network.dns_names)
         self.requestor = PythonFunction(
             self,
             "Requestor",
             source="requestor",
             description="Calls the orders API in another account, signed with SigV4",
             environment={
-                "API_URL": api_url,
-                **api_id_header,
+                "API_URL": config.api_url,
+                **endpoints,
                 "API_REGION": config.api_region.name,
                 **({"INVOKER_ROLE_ARN": config.invoker_role_arn} if config.invoker_role_arn else {}),
             },
@@ -82,3 +78,16 @@ class ClientStack(Stack):
             )
         )
         acknowledge_path_parameters(self.requestor.role, ROUTES, config.execute_api_arn)
+
+
+def _endpoint_environment(config: AppConfig, given_dns_name: str | None, created: dict[str, str]) -> dict[str, str]:
+    """The requestor's settings for VPC endpoints it calls by their own names (an
+    endpoint without private DNS): the API's by URL, named with x-apigw-api-id
+    (API_ID), and STS's. They override API_URL; the requests are signed as sent."""
+    execute_api = created.get("ExecuteApi", given_dns_name)
+    if execute_api is None:
+        return {}  # the VPC's endpoint has private DNS: the API's usual URL reaches it
+    environment = {"API_URL": f"https://{execute_api}/{config.stage}", "API_ID": config.api_id}
+    if "Sts" in created:
+        environment["STS_ENDPOINT_URL"] = f"https://{created['Sts']}"
+    return environment

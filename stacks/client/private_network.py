@@ -18,12 +18,15 @@ HTTPS = ec2.Port.tcp(443)
 class RequestorNetwork(Construct):
     """The VPC and subnets by id (no lookups: the app stays offline) and a security
     group that lets the requestor out on HTTPS only. With `create_endpoints`, the
-    execute-api interface endpoint (private DNS, so the API's usual URL resolves to it)
-    whose policy allows only `execute-api:Invoke` on `api_arns`, and, when
-    `invoker_role_arn` is given, an STS endpoint that allows only assuming that role.
-    Without, the VPC must have an execute-api endpoint with private DNS already.
+    execute-api interface endpoint whose policy allows only `execute-api:Invoke` on
+    `api_arns`, and, when `invoker_role_arn` is given, an STS endpoint that allows only
+    assuming that role. Both without private DNS: the requestor calls them by their own
+    names, so nothing else in the VPC changes (private DNS would send every execute-api
+    and STS call of the VPC to them). Without `create_endpoints`, the VPC's existing
+    execute-api endpoint serves.
 
-    Exposes `vpc`, `subnets`, `security_group`, and `endpoints` (name: endpoint)."""
+    Exposes `vpc`, `subnets`, `security_group`, `endpoints` (name: endpoint) and
+    `dns_names` (name: the endpoint's regional DNS name, a token)."""
 
     def __init__(
         self,
@@ -55,8 +58,10 @@ class RequestorNetwork(Construct):
             allow_all_outbound=False,
         )
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self.dns_names: dict[str, str] = {}
         if not create_endpoints:
-            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS to the VPC's endpoints")
+            # The existing endpoint's addresses are not known offline.
+            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS out, for the VPC's execute-api endpoint")
             return
         endpoint_group = ec2.SecurityGroup(
             self,
@@ -89,7 +94,7 @@ class RequestorNetwork(Construct):
             vpc=self.vpc,
             service=service,
             subnets=self.subnets,
-            private_dns_enabled=True,
+            private_dns_enabled=False,
             security_groups=[security_group],
             open=False,
         )
@@ -97,4 +102,6 @@ class RequestorNetwork(Construct):
         endpoint.add_to_policy(
             iam.PolicyStatement(principals=[iam.AnyPrincipal()], actions=[action], resources=list(resources))
         )
+        # The first DNS entry is the regional name, "<hosted zone id>:<name>".
+        self.dns_names[name] = Fn.select(1, Fn.split(":", Fn.select(0, endpoint.vpc_endpoint_dns_entries)))
         return endpoint

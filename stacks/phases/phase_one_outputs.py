@@ -2,8 +2,8 @@
 
 Precedence: an api_id in the context (`-c api_id=...` or cdk.json) that is not the
 example id; else the ApiId that `make deploy-api` wrote to cdk-outputs.json, when
-that file describes this configuration's API (account, region, stage and type of
-API; a file that does not is passed over,
+that file describes this configuration's API (account, region, stage, type of API,
+endpoint type and access mode; a file that does not is passed over,
 with a warning that says why); else cdk.json's example id, but only while every
 account is an example account, so it never reaches a real deploy.
 """
@@ -14,7 +14,7 @@ import json
 import pathlib
 from dataclasses import dataclass
 
-from stacks.config import API_ID_PATTERN, REST, AppConfig
+from stacks.config import API_ID_PATTERN, REGIONAL, RESOURCE_POLICY, REST, AppConfig
 
 OUTPUTS_FILE_NAME = "cdk-outputs.json"
 EXAMPLE_API_ID = "a1b2c3d4e5"
@@ -72,9 +72,13 @@ def _read_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> tuple[s
         "ApiRegion": config.api_region.name,
         "Stage": config.stage,
         "ApiType": config.api_type,
+        "EndpointType": config.endpoint_type,
+        "AccessMode": config.access_mode,
     }
-    # Outputs written before ApiStack had an ApiType output are a REST API's.
-    found = {key: outputs.get(key, REST if key == "ApiType" else None) for key in expected}
+    # Outputs written before ApiStack had the last three are a regional REST API's
+    # with a resource policy.
+    defaults = {"ApiType": REST, "EndpointType": REGIONAL, "AccessMode": RESOURCE_POLICY}
+    found = {key: outputs.get(key, defaults.get(key)) for key in expected}
     if found != expected:
         return None, (
             f"{passed_over}: it describes the API {found}, not this configuration's {expected}. "
