@@ -1,0 +1,429 @@
+"""How each context value is read and checked: what it may be, and the error that
+names the key when it is not.
+
+Context values come from cdk.json (JSON types) or from `-c key=value` (always
+strings), so every parser accepts both forms. stacks/config.py puts them together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import region_info
+
+# Matched with fullmatch (a trailing newline is not a match) and ASCII only (no
+# Arabic-Indic or full-width digits, which Unicode's \d and \w would accept).
+ACCOUNT_PATTERN = re.compile(r"[0-9]{12}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+STAGE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+API_ID_PATTERN = re.compile(r"[a-z0-9]{10}")
+ORG_ID_PATTERN = re.compile(r"o-[a-z0-9]{10,32}")
+ORG_PATH_PATTERN = re.compile(r"o-[a-z0-9]{10,32}/r-[a-z0-9]{4,32}(/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})*/\*?")
+ROLE_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}|\*):role/(?P<name>[A-Za-z0-9_+=,.@/*?-]{1,512})"
+)
+IAM_ROLE_NAME_LIMIT = 64
+MAX_THROTTLE_RATE = 10000
+MAX_THROTTLE_BURST = 5000
+
+# The requestor role's name is the contract between the two stacks: ClientStack
+# creates the role under this name and ApiStack's resource policy admits exactly
+# this name in each client account.
+REQUESTOR_ROLE_PREFIX = "orders-api-requestor"
+
+KNOWN_KEYS = (
+    "api_account",
+    "api_region",
+    "client_accounts",
+    "client_region",
+    "stage",
+    "api_id",
+    "throttle_rate",
+    "throttle_burst",
+    "create_cloudwatch_role",
+    "allowed_principal_arns",
+    "org_id",
+    "org_paths",
+    "access_mode",
+    "invoker_role_arn",
+    "api_type",
+    "endpoint_type",
+    "client_vpc_ids",
+    "client_subnet_ids",
+    "create_vpc_endpoint",
+    "vpc_endpoint_dns_name",
+)
+# Keys without a default: synth stops when one is missing.
+REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
+RESOURCE_POLICY = "resource-policy"
+ASSUME_ROLE = "assume-role"
+ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE)
+REST = "rest"
+HTTP = "http"
+API_TYPES = (REST, HTTP)
+REGIONAL = "regional"
+PRIVATE = "private"
+ENDPOINT_TYPES = (REGIONAL, PRIVATE)
+VPC_ID_PATTERN = re.compile(r"vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+INVOKER_ROLE_PREFIX = "orders-api-invoker"
+LONG_LIST = 5
+
+
+class ConfigError(ValueError):
+    """A context value is wrong; the message names the key and says how to fix it."""
+
+    def __init__(self, key: str, value: Any, expected: str) -> None:
+        self.key = key
+        if value is None:
+            found = "is not set"
+        elif isinstance(value, str) and not value.strip():
+            found = "is empty"
+        elif isinstance(value, (list, tuple)) and len(value) > LONG_LIST:
+            found = f"is a list of {len(value)} values"
+        else:
+            found = f"is {value!r}"
+        super().__init__(
+            f"context key '{key}' {found}: expected {expected}. "
+            f"Fix it in cdk.json or pass -c {key}=<value>."
+        )
+
+
+class MisspeltKeyError(ConfigError):
+    """A context key close to one of the app's keys, which would otherwise be ignored."""
+
+    def __init__(self, key: str, meant: str) -> None:
+        self.key = key
+        ValueError.__init__(
+            self,
+            f"context key '{key}' is not a key of this app: did you mean '{meant}'? "
+            f"Rename it to '{meant}' in cdk.json, or pass -c {meant}=<value>.",
+        )
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    partition: str
+    domain_suffix: str
+
+
+@dataclass(frozen=True)
+class ClientNetwork:
+    """Where a client account's requestor runs when the API is private: its VPC, which
+    the API's resource policy admits, and the private subnets of that VPC."""
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    # The VPC's execute-api endpoint by its own DNS name, when it has no private DNS.
+    endpoint_dns_name: str | None = None
+
+
+def requestor_role_name(stage: str, client_region: str) -> str:
+    # Role names are unique per account, not per region: the stage and region keep
+    # two deployments in one client account apart.
+    return f"{REQUESTOR_ROLE_PREFIX}-{stage}-{client_region}"
+
+
+def invoker_role_name(stage: str, api_region: str) -> str:
+    """ApiStack's invoker role in assume-role mode; unique per account like the requestor's."""
+    return f"{INVOKER_ROLE_PREFIX}-{stage}-{api_region}"
+
+
+def is_unset(value: Any) -> bool:
+    return value is None
+
+
+def reject_empty_values(get: Callable[[str], Any]) -> None:
+    # `-c stage=$STAGE` with STAGE unset must not quietly deploy the default stage.
+    for key in KNOWN_KEYS:
+        value = get(key)
+        if isinstance(value, str) and not value.strip():
+            fix = "this key is required" if key in REQUIRED_KEYS else "leave the key out to use its default"
+            raise ConfigError(key, value, f"a value ({fix})")
+
+
+def reject_misspelt_keys(keys: list[str] | tuple[str, ...]) -> None:
+    # Only keys close to one of ours are reported: CDK itself sets many others.
+    for key in keys:
+        if key in KNOWN_KEYS:
+            continue
+        close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
+        if close:
+            raise MisspeltKeyError(key, close[0])
+
+
+def parse_account(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not ACCOUNT_PATTERN.fullmatch(value):
+        raise ConfigError(key, value, "a 12-digit AWS account id as a string, such as \"111122223333\"")
+    return value
+
+
+def parse_list(key: str, value: Any, items_are: str) -> tuple[Any, ...]:
+    """A JSON list, or a string as `-c` gives it: comma-separated, or a JSON list
+    written out; unset is empty."""
+    if is_unset(value):
+        return ()
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(key, value, f"{items_are} separated by commas, such as a,b, or a JSON list") from None
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(",")]
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ConfigError(key, value, f"a list of {items_are}, or a comma-separated string of them")
+    duplicates = sorted({str(item) for item in items if items.count(item) > 1})
+    if duplicates:
+        raise ConfigError(key, value, f"each value once (repeated: {', '.join(duplicates)})")
+    return tuple(items)
+
+
+def parse_accounts(value: Any) -> tuple[str, ...]:
+    key = "client_accounts"
+    items = parse_list(key, value, "12-digit account ids")
+    if not items:
+        raise ConfigError(key, value, "at least one 12-digit account id")
+    return tuple(parse_account(key, item) for item in items)
+
+
+def parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[str, ...]:
+    key = "allowed_principal_arns"
+    arns = parse_list(key, value, "IAM role ARNs")
+    for arn in arns:
+        parts = ROLE_ARN_PATTERN.fullmatch(arn) if isinstance(arn, str) else None
+        if parts is None or parts["partition"] != partition:
+            raise ConfigError(
+                key,
+                arn,
+                f"an IAM role ARN or pattern in partition {partition}, such as "
+                f"arn:{partition}:iam::444455556666:role/orders-* (* and ? are wildcards)",
+            )
+        if parts["account"] == "*" and org_id is None:
+            raise ConfigError(key, arn, "a 12-digit account in the ARN; a wildcard account needs org_id")
+        if not any(character.isalnum() for character in parts["name"]):
+            raise ConfigError(
+                key,
+                arn,
+                "a role name or path with a letter or digit: a pattern of wildcards and punctuation admits "
+                f"almost every role {'of the organization' if parts['account'] == '*' else 'of the account'}. "
+                f"Name the roles, such as arn:{partition}:iam::{parts['account']}:role/orders-*",
+            )
+    return arns
+
+
+def parse_org_id(value: Any) -> str | None:
+    if is_unset(value):
+        return None
+    if not isinstance(value, str) or not ORG_ID_PATTERN.fullmatch(value):
+        raise ConfigError("org_id", value, "an AWS Organizations id such as o-a1b2c3d4e5")
+    return value
+
+
+def parse_org_paths(value: Any, org_id: str | None) -> tuple[str, ...]:
+    key = "org_paths"
+    paths = parse_list(key, value, "organization entity paths")
+    if paths and org_id is None:
+        raise ConfigError(key, value, "no value unless org_id is set too")
+    for path in paths:
+        if not isinstance(path, str) or not ORG_PATH_PATTERN.fullmatch(path) or not path.startswith(f"{org_id}/"):
+            raise ConfigError(
+                key, path, f"an entity path in {org_id}, such as {org_id}/r-ab12/ou-ab12-11111111/*"
+            )
+    return paths
+
+
+def parse_number(key: str, value: Any, *, default: float, maximum: float, whole: bool = False) -> float:
+    if is_unset(value):
+        return default
+    kind = "whole number" if whole else "number"
+    try:
+        number = (int if whole else float)(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 < number <= maximum or (isinstance(value, float) and whole):
+        raise ConfigError(key, value, f"a {kind} greater than 0 and at most {maximum}")
+    return number
+
+
+def parse_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if is_unset(value):
+        return choices[0]
+    if value not in choices:
+        raise ConfigError(key, value, f"one of {', '.join(choices)}")
+    return value
+
+
+def parse_access_mode(value: Any, api_type: str) -> str:
+    if api_type == REST:
+        return parse_choice("access_mode", value, ACCESS_MODES)
+    # An HTTP API has no resource policy: the clients can only assume a role in its account.
+    if is_unset(value) or value == ASSUME_ROLE:
+        return ASSUME_ROLE
+    raise ConfigError(
+        "access_mode",
+        value,
+        f"{ASSUME_ROLE} (or no value) with api_type {HTTP}: HTTP APIs have no resource policy, so the "
+        f"clients assume a role in the API account. Use api_type {REST} for access_mode {RESOURCE_POLICY}",
+    )
+
+
+def parse_endpoint_type(value: Any, api_type: str) -> str:
+    endpoint_type = parse_choice("endpoint_type", value, ENDPOINT_TYPES)
+    if endpoint_type == PRIVATE and api_type == HTTP:
+        raise ConfigError(
+            "endpoint_type",
+            value,
+            f"{REGIONAL} with api_type {HTTP}: HTTP APIs have no private endpoints. Use api_type {REST} for a private API",
+        )
+    return endpoint_type
+
+
+def parse_client_networks(
+    get: Callable[[str], Any], endpoint_type: str, client_accounts: tuple[str, ...], region: Region
+) -> dict[str, ClientNetwork]:
+    """client_vpc_ids: one VPC per client account, in the same order. client_subnet_ids
+    (and vpc_endpoint_dns_name, if given): as they are with one client account, else
+    an object of them by VPC id."""
+    vpc_value, subnet_value, names_value = get("client_vpc_ids"), get("client_subnet_ids"), get("vpc_endpoint_dns_name")
+    if endpoint_type != PRIVATE:
+        for key, value in (("client_vpc_ids", vpc_value), ("client_subnet_ids", subnet_value), ("vpc_endpoint_dns_name", names_value)):
+            if not is_unset(value):
+                raise ConfigError(key, value, f"no value unless endpoint_type is {PRIVATE}")
+        return {}
+    vpc_ids = parse_list("client_vpc_ids", vpc_value, "VPC ids")
+    if len(vpc_ids) != len(client_accounts):
+        raise ConfigError(
+            "client_vpc_ids",
+            vpc_value,
+            f"one VPC id per client account, in the order of client_accounts ({len(client_accounts)} with "
+            f"endpoint_type {PRIVATE}), such as vpc-0a1b2c3d4e5f67890",
+        )
+    for vpc_id in vpc_ids:
+        if not isinstance(vpc_id, str) or not VPC_ID_PATTERN.fullmatch(vpc_id):
+            raise ConfigError("client_vpc_ids", vpc_id, "a VPC id such as vpc-0a1b2c3d4e5f67890")
+    subnets = subnets_by_vpc(subnet_value, vpc_ids)
+    names = endpoint_names_by_vpc(names_value, vpc_ids, region)
+    return {
+        account: ClientNetwork(vpc_id, subnets[vpc_id], names[vpc_id]) for account, vpc_id in zip(client_accounts, vpc_ids)
+    }
+
+
+def values_by_vpc(key: str, value: Any, vpc_ids: tuple[str, ...], example: str) -> dict[str, Any]:
+    """One value per client VPC: as it is with one client account, else an object by VPC id."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(key, value, f"a JSON object by VPC id, such as {example}") from None
+    if isinstance(value, dict):
+        if set(value) != set(vpc_ids):
+            raise ConfigError(key, value, f"an object with an entry for exactly the VPCs {', '.join(vpc_ids)}")
+        return {vpc_id: value[vpc_id] for vpc_id in vpc_ids}
+    if len(vpc_ids) == 1:
+        return {vpc_ids[0]: value}
+    raise ConfigError(key, value, f"an object by VPC id with several client accounts, such as {example}")
+
+
+def subnets_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    key = "client_subnet_ids"
+    given = values_by_vpc(key, value, vpc_ids, '{"vpc-...": ["subnet-...", "subnet-..."]}')
+    by_vpc = {vpc_id: parse_list(key, subnets, "subnet ids") for vpc_id, subnets in given.items()}
+    for subnet_ids in by_vpc.values():
+        if not subnet_ids:
+            raise ConfigError(key, value, f"the private subnets the requestor runs in, with endpoint_type {PRIVATE}")
+        for subnet_id in subnet_ids:
+            if not isinstance(subnet_id, str) or not SUBNET_ID_PATTERN.fullmatch(subnet_id):
+                raise ConfigError(key, subnet_id, "a subnet id such as subnet-0a1b2c3d4e5f67890")
+    return by_vpc
+
+
+def endpoint_names_by_vpc(value: Any, vpc_ids: tuple[str, ...], region: Region) -> dict[str, str | None]:
+    key = "vpc_endpoint_dns_name"
+    if is_unset(value):
+        return dict.fromkeys(vpc_ids)
+    pattern = re.compile(
+        rf"vpce-[0-9a-f]{{17}}-[0-9a-z]{{8}}\.execute-api\.{re.escape(region.name)}\.vpce\.{re.escape(region.domain_suffix)}"
+    )
+    names = values_by_vpc(key, value, vpc_ids, '{"vpc-...": "vpce-....execute-api.<region>.vpce.amazonaws.com"}')
+    for name in names.values():
+        if not isinstance(name, str) or not pattern.fullmatch(name):
+            raise ConfigError(
+                key,
+                name,
+                f"the DNS name of the VPC's execute-api endpoint, such as "
+                f"vpce-0a1b2c3d4e5f67890-abcd1234.execute-api.{region.name}.vpce.{region.domain_suffix}",
+            )
+    return names
+
+
+def parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:
+    if is_unset(value):
+        return default
+    parts = ROLE_ARN_PATTERN.fullmatch(value) if isinstance(value, str) else None
+    is_exact_role_in_api_account = (
+        parts is not None
+        and parts["account"] == api_account
+        and default.startswith(f"arn:{parts['partition']}:")
+        and not any(wildcard in value for wildcard in "*?")
+    )
+    if not is_exact_role_in_api_account:
+        raise ConfigError(
+            "invoker_role_arn",
+            value,
+            f"the ARN of ApiStack's invoker role in api_account {api_account}, "
+            f"its InvokerRoleArn output, such as {default}",
+        )
+    return value
+
+
+def parse_bool(key: str, value: Any, *, default: bool) -> bool:
+    if is_unset(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, value, "true or false")
+
+
+def parse_region(key: str, value: Any) -> Region:
+    if not isinstance(value, str) or not REGION_PATTERN.fullmatch(value):
+        raise ConfigError(key, value, "an AWS region name such as \"eu-west-1\"")
+    info = region_info.RegionInfo.get(value)
+    if info.partition is None:
+        raise ConfigError(key, value, "a region known to aws-cdk-lib (check the spelling, or upgrade aws-cdk-lib)")
+    return Region(name=value, partition=info.partition, domain_suffix=info.domain_suffix)
+
+
+def parse_stage(value: Any, client_region: str) -> str:
+    key = "stage"
+    if is_unset(value):
+        value = "prod"
+    if not isinstance(value, str) or not STAGE_PATTERN.fullmatch(value):
+        raise ConfigError(key, value, "1 to 128 letters, digits, '-' or '_', such as \"prod\"")
+    spare = IAM_ROLE_NAME_LIMIT - len(requestor_role_name("", client_region))
+    if len(value) > spare:
+        raise ConfigError(
+            key,
+            value,
+            f"at most {spare} characters, because it is part of the requestor role name "
+            f"'{requestor_role_name('<stage>', client_region)}' and IAM role names have at most "
+            f"{IAM_ROLE_NAME_LIMIT} characters",
+        )
+    return value
+
+
+def parse_api_id(value: Any) -> str:
+    if not isinstance(value, str) or not API_ID_PATTERN.fullmatch(value):
+        raise ConfigError(
+            "api_id", value, "the 10 lowercase letters and digits of the REST API id, from ApiStack's ApiId output"
+        )
+    return value
