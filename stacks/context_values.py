@@ -169,11 +169,7 @@ def parse_list(key: str, value: Any, items_are: str) -> tuple[Any, ...]:
     written out; unset is empty."""
     if is_unset(value):
         return ()
-    if isinstance(value, str) and value.lstrip().startswith("["):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ConfigError(key, value, f"{items_are} separated by commas, such as a,b, or a JSON list") from None
+    value = json_text(key, value, "[", f"{items_are} separated by commas, such as a,b, or a JSON list")
     if isinstance(value, str):
         items = [item.strip() for item in value.split(",")]
     elif isinstance(value, list):
@@ -184,6 +180,17 @@ def parse_list(key: str, value: Any, items_are: str) -> tuple[Any, ...]:
     if duplicates:
         raise ConfigError(key, value, f"each value once (repeated: {', '.join(duplicates)})")
     return tuple(items)
+
+
+def json_text(key: str, value: Any, opener: str, expected: str) -> Any:
+    """`value` decoded when it is JSON written out as `-c` gives it (starting with
+    `opener`), else as it is."""
+    if not isinstance(value, str) or not value.lstrip().startswith(opener):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ConfigError(key, value, expected) from None
 
 
 def parse_accounts(value: Any) -> tuple[str, ...]:
@@ -318,11 +325,7 @@ def parse_client_networks(
 
 def values_by_vpc(key: str, value: Any, vpc_ids: tuple[str, ...], example: str) -> dict[str, Any]:
     """One value per client VPC: as it is with one client account, else an object by VPC id."""
-    if isinstance(value, str) and value.lstrip().startswith("{"):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ConfigError(key, value, f"a JSON object by VPC id, such as {example}") from None
+    value = json_text(key, value, "{", f"a JSON object by VPC id, such as {example}")
     if isinstance(value, dict):
         if set(value) != set(vpc_ids):
             raise ConfigError(key, value, f"an object with an entry for exactly the VPCs {', '.join(vpc_ids)}")
