@@ -61,7 +61,7 @@ def test_a_bad_context_value_stops_synth_with_a_clear_message(tmp_path: pathlib.
 
 
 def test_the_cli_without_make_setup_says_to_run_it(tmp_path: pathlib.Path) -> None:
-    launcher = PROJECT_ROOT / json.loads((PROJECT_ROOT / "cdk.json").read_text())["app"].split()[-1]
+    launcher = PROJECT_ROOT / "tools" / "cdk-app"
     result = subprocess.run(["sh", str(launcher)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.startswith("The project is not set up: run `make setup` first")
