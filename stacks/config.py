@@ -206,12 +206,14 @@ class AppConfig:
         create_vpc_endpoint = parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False)
         if create_vpc_endpoint and endpoint_type != PRIVATE:
             raise ConfigError("create_vpc_endpoint", get("create_vpc_endpoint"), f"false unless endpoint_type is {PRIVATE}")
-        if create_vpc_endpoint and any(network.endpoint_dns_name for network in client_networks.values()):
-            raise ConfigError(
-                "vpc_endpoint_dns_name",
-                get("vpc_endpoint_dns_name"),
-                "no value with create_vpc_endpoint true: the endpoint it creates has private DNS",
-            )
+        for key, attribute in (
+            ("vpc_endpoint_dns_name", "endpoint_dns_name"),
+            ("vpc_endpoint_security_group_id", "endpoint_security_group_id"),
+        ):
+            if create_vpc_endpoint and any(getattr(network, attribute) for network in client_networks.values()):
+                raise ConfigError(
+                    key, get(key), "no value with create_vpc_endpoint true: they describe an endpoint of the VPC's own"
+                )
         invoker_role_arn = None
         if access_mode == ASSUME_ROLE:
             default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{invoker_role_name(stage, api_region.name)}"

@@ -57,6 +57,7 @@ KNOWN_KEYS = (
     "client_subnet_ids",
     "create_vpc_endpoint",
     "vpc_endpoint_dns_name",
+    "vpc_endpoint_security_group_id",
 )
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
@@ -71,6 +72,7 @@ PRIVATE = "private"
 ENDPOINT_TYPES = (REGIONAL, PRIVATE)
 VPC_ID_PATTERN = re.compile(r"vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 INVOKER_ROLE_PREFIX = "orders-api-invoker"
 LONG_LIST = 5
 
@@ -122,6 +124,8 @@ class ClientNetwork:
     subnet_ids: tuple[str, ...]
     # The VPC's execute-api endpoint by its own DNS name, when it has no private DNS.
     endpoint_dns_name: str | None = None
+    # The security group of the VPC's execute-api endpoint: the requestor's only way out.
+    endpoint_security_group_id: str | None = None
 
 
 def requestor_role_name(stage: str, client_region: str) -> str:
@@ -297,14 +301,15 @@ def parse_client_networks(
     get: Callable[[str], Any], endpoint_type: str, client_accounts: tuple[str, ...], region: Region
 ) -> dict[str, ClientNetwork]:
     """client_vpc_ids: one VPC per client account, in the same order. client_subnet_ids
-    (and vpc_endpoint_dns_name, if given): as they are with one client account, else
-    an object of them by VPC id."""
-    vpc_value, subnet_value, names_value = get("client_vpc_ids"), get("client_subnet_ids"), get("vpc_endpoint_dns_name")
+    (and vpc_endpoint_dns_name and vpc_endpoint_security_group_id, if given): as they
+    are with one client account, else an object of them by VPC id."""
+    private_only = ("client_vpc_ids", "client_subnet_ids", "vpc_endpoint_dns_name", "vpc_endpoint_security_group_id")
     if endpoint_type != PRIVATE:
-        for key, value in (("client_vpc_ids", vpc_value), ("client_subnet_ids", subnet_value), ("vpc_endpoint_dns_name", names_value)):
-            if not is_unset(value):
-                raise ConfigError(key, value, f"no value unless endpoint_type is {PRIVATE}")
+        for key in private_only:
+            if not is_unset(get(key)):
+                raise ConfigError(key, get(key), f"no value unless endpoint_type is {PRIVATE}")
         return {}
+    vpc_value, subnet_value = get("client_vpc_ids"), get("client_subnet_ids")
     vpc_ids = parse_list("client_vpc_ids", vpc_value, "VPC ids")
     if len(vpc_ids) != len(client_accounts):
         raise ConfigError(
@@ -317,9 +322,11 @@ def parse_client_networks(
         if not isinstance(vpc_id, str) or not VPC_ID_PATTERN.fullmatch(vpc_id):
             raise ConfigError("client_vpc_ids", vpc_id, "a VPC id such as vpc-0a1b2c3d4e5f67890")
     subnets = subnets_by_vpc(subnet_value, vpc_ids)
-    names = endpoint_names_by_vpc(names_value, vpc_ids, region)
+    names = endpoint_names_by_vpc(get("vpc_endpoint_dns_name"), vpc_ids, region)
+    groups = endpoint_groups_by_vpc(get("vpc_endpoint_security_group_id"), vpc_ids)
     return {
-        account: ClientNetwork(vpc_id, subnets[vpc_id], names[vpc_id]) for account, vpc_id in zip(client_accounts, vpc_ids)
+        account: ClientNetwork(vpc_id, subnets[vpc_id], names[vpc_id], groups[vpc_id])
+        for account, vpc_id in zip(client_accounts, vpc_ids)
     }
 
 
@@ -365,6 +372,17 @@ def endpoint_names_by_vpc(value: Any, vpc_ids: tuple[str, ...], region: Region) 
                 f"vpce-0a1b2c3d4e5f67890-abcd1234.execute-api.{region.name}.vpce.{region.domain_suffix}",
             )
     return names
+
+
+def endpoint_groups_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, str | None]:
+    key = "vpc_endpoint_security_group_id"
+    if is_unset(value):
+        return dict.fromkeys(vpc_ids)
+    groups = values_by_vpc(key, value, vpc_ids, '{"vpc-...": "sg-..."}')
+    for group in groups.values():
+        if not isinstance(group, str) or not SECURITY_GROUP_ID_PATTERN.fullmatch(group):
+            raise ConfigError(key, group, "the id of the security group of the VPC's execute-api endpoint, such as sg-0a1b2c3d4e5f67890")
+    return groups
 
 
 def parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:

@@ -29,6 +29,7 @@ PRIVATE = {"endpoint_type": "private", "client_vpc_ids": CLIENT_VPC, "client_sub
 REQUESTOR_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
 API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
 ENDPOINT_DNS = "vpce-0a1b2c3d4e5f67890-abcd1234.execute-api.eu-west-1.vpce.amazonaws.com"
+ENDPOINT_GROUP = "sg-0a1b2c3d4e5f67890"
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +103,19 @@ def test_the_requestors_security_group_allows_https_out_only(private: Synthesize
         }
     ]
     assert "SecurityGroupIngress" not in group["Properties"]
+
+
+def test_named_the_vpc_endpoints_security_group_the_requestor_may_reach_it_only() -> None:
+    synth = synthesize(vpc_endpoint_security_group_id=ENDPOINT_GROUP, **PRIVATE)
+    (group,) = synth.client.find_resources("AWS::EC2::SecurityGroup").values()
+    # No rule of its own: CloudFormation drops a group's default allow-all egress rule
+    # when an egress rule resource is added to it, which CDK relies on too.
+    assert "SecurityGroupEgress" not in group["Properties"]
+    synth.client.has_resource_properties(
+        "AWS::EC2::SecurityGroupEgress",
+        {"DestinationSecurityGroupId": ENDPOINT_GROUP, "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp"},
+    )
+    synth.client.resource_count_is("AWS::EC2::SecurityGroupEgress", 1)
 
 
 def test_without_create_vpc_endpoint_no_endpoint_is_made(private: SynthesizedApp) -> None:
@@ -272,6 +286,13 @@ def test_the_network_interface_permissions_sit_in_a_policy_of_their_own(private:
         ),
         ({"vpc_endpoint_dns_name": ENDPOINT_DNS}, "vpc_endpoint_dns_name", "no value unless endpoint_type is private"),
         ({"create_vpc_endpoint": "true"}, "create_vpc_endpoint", "false unless endpoint_type is private"),
+        ({**PRIVATE, "vpc_endpoint_security_group_id": "sg-1"}, "vpc_endpoint_security_group_id", "the id of the security group"),
+        (
+            {**PRIVATE, "vpc_endpoint_security_group_id": ENDPOINT_GROUP, "create_vpc_endpoint": True},
+            "vpc_endpoint_security_group_id",
+            "no value with create_vpc_endpoint true",
+        ),
+        ({"vpc_endpoint_security_group_id": ENDPOINT_GROUP}, "vpc_endpoint_security_group_id", "no value unless endpoint_type is private"),
     ],
 )
 def test_bad_private_settings_name_the_key(overrides: dict[str, Any], key: str, expected: str) -> None:

@@ -60,8 +60,7 @@ class RequestorNetwork(Construct):
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         self.dns_names: dict[str, str] = {}
         if not create_endpoints:
-            # The existing endpoint's addresses are not known offline.
-            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS out, for the VPC's execute-api endpoint")
+            self.security_group.add_egress_rule(*self._existing_endpoint(network.endpoint_security_group_id))
             return
         endpoint_group = ec2.SecurityGroup(
             self,
@@ -79,6 +78,14 @@ class RequestorNetwork(Construct):
             self.endpoints["Sts"] = self._endpoint(
                 "Sts", ec2.InterfaceVpcEndpointAwsService.STS, endpoint_group, "sts:AssumeRole", [invoker_role_arn]
             )
+
+    def _existing_endpoint(self, security_group_id: str | None) -> tuple[ec2.IPeer, ec2.Port, str]:
+        """The way out to the VPC's own execute-api endpoint: to its security group when
+        named, else to any address on HTTPS (its addresses are not known offline)."""
+        if security_group_id is None:
+            return ec2.Peer.any_ipv4(), HTTPS, "HTTPS out, for the VPC's execute-api endpoint"
+        group = ec2.SecurityGroup.from_security_group_id(self, "ExecuteApiEndpoint", security_group_id)
+        return group, HTTPS, "HTTPS to the VPC's execute-api endpoint"
 
     def _endpoint(
         self,
