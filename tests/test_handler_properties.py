@@ -48,10 +48,15 @@ BODIES = st.one_of(
 
 
 class FakeAnswer:
-    """What urllib3 hands back: a status, headers and a body streamed in pieces."""
+    """What urllib3 hands back: a status, headers and a body, of a declared length
+    (read at once) or chunked (streamed in pieces)."""
 
-    def __init__(self, status: int, content_type: str, data: bytes) -> None:
+    def __init__(self, status: int, content_type: str, data: bytes, chunked: bool = False) -> None:
         self.status, self.headers, self.data = status, {"Content-Type": content_type}, data
+        self.length_remaining = None if chunked else len(data)
+
+    def read(self) -> bytes:
+        return self.data
 
     def stream(self, amount: int) -> Iterator[bytes]:
         for start in range(0, len(self.data), amount):
@@ -79,7 +84,8 @@ class FakeNetwork:
 
 
 ANSWERS = st.lists(
-    st.none() | st.builds(FakeAnswer, STATUSES, st.sampled_from(["application/json", "text/plain", ""]), BODIES),
+    st.none()
+    | st.builds(FakeAnswer, STATUSES, st.sampled_from(["application/json", "text/plain", ""]), BODIES, st.booleans()),
     max_size=4,
 )
 

@@ -253,19 +253,29 @@ def test_an_answer_cut_short_by_the_time_limit_never_goes_back_to_the_pool(monke
         assert per_connection == [1, 1]
 
 
-def test_an_answer_over_the_limit_is_closed_not_left_for_the_pool() -> None:
-    class Answer:
-        closed = False
+class LongAnswer:
+    """Ten full pieces, of a declared length or chunked; remembers what was read."""
 
-        def stream(self, amount: int) -> Iterator[bytes]:
-            yield from (b"x" * amount for _ in range(10))
+    def __init__(self, declared: bool) -> None:
+        self.length_remaining = 10 * requestor.READ_CHUNK_BYTES if declared else None
+        self.closed, self.pieces_read = False, 0
 
-        def close(self) -> None:
-            self.closed = True
+    def stream(self, amount: int) -> Iterator[bytes]:
+        for _ in range(10):
+            self.pieces_read += 1
+            yield b"x" * amount
 
-    answer = Answer()
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_answer_over_the_limit_is_closed_not_left_for_the_pool(declared: bool) -> None:
+    answer = LongAnswer(declared)
     assert requestor._read_at_most(answer, 3 * requestor.READ_CHUNK_BYTES) is None
     assert answer.closed
+    # A declared length over the limit is refused before anything is read.
+    assert answer.pieces_read == (0 if declared else 4)
 
 
 def test_through_an_endpoint_without_private_dns_the_api_id_is_sent_and_signed(

@@ -397,6 +397,12 @@ def _attempt(
 def _read_at_most(response: urllib3.BaseHTTPResponse, limit: int) -> bytes | None:
     """The whole body, or None when it is longer than `limit`; the rest is then left
     unread and the connection closed, so that it is not reused."""
+    declared = response.length_remaining  # from Content-Length; None when chunked
+    if declared is not None and declared > limit:
+        response.close()
+        return None
+    if declared is not None:
+        return response.read()  # one read, bounded by the declared length
     chunks, size = [], 0
     for chunk in response.stream(READ_CHUNK_BYTES):
         size += len(chunk)
