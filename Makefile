@@ -28,7 +28,7 @@ SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS)
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
-.PHONY: setup synth test bench clean bootstrap deploy-api deploy-client smoke destroy-client destroy-api
+.PHONY: setup synth test bench clean bootstrap deploy-api deploy-authorizer deploy-client smoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY)
 
@@ -72,6 +72,12 @@ deploy-api: setup
 	$(need-profile)
 	$(CDK) deploy ApiStack --profile $(PROFILE) --outputs-file $(OUTPUTS_FILE) --no-notices $(CDK_ARGS)
 
+# Phase two, access_mode lambda-authorizer: the central authorizer in the security account
+# (api_id and authorizer_id: -c ..., else cdk-outputs.json).
+deploy-authorizer: setup
+	$(need-profile)
+	$(CDK) deploy AuthorizerStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
+
 # Phase two: a client stack in a client account (api_id: -c api_id=..., else cdk-outputs.json).
 deploy-client: setup
 	$(need-profile)
@@ -87,6 +93,10 @@ smoke: setup
 destroy-client: setup
 	$(need-profile)
 	$(CDK) destroy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+
+destroy-authorizer: setup
+	$(need-profile)
+	$(CDK) destroy AuthorizerStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 destroy-api: setup
 	$(need-profile)

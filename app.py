@@ -15,10 +15,11 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk
 
 from stacks.api.api_stack import ApiStack
+from stacks.authorizer.authorizer_stack import AuthorizerStack
 from stacks.client.client_stack import ClientStack
-from stacks.config import AppConfig, ConfigError
+from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
 from stacks.phases.pending_stack import PendingStack
-from stacks.phases.phase_one_outputs import OUTPUTS_FILE_NAME, choose_api_id
+from stacks.phases.phase_one_outputs import OUTPUTS_FILE_NAME, ApiIdChoice, choose_api_id
 from stacks.shared.compliance import attach_security_checks
 
 # Where `cdk deploy --outputs-file cdk-outputs.json` wrote it: the directory the CLI
@@ -62,7 +63,29 @@ def build_stacks(
         if api_id.ignored:
             cdk.Annotations.of(stack).add_warning_v2("orders-api:outputs-file-ignored", api_id.ignored)
         client_stacks.append(stack)
+    if config.access_mode == LAMBDA_AUTHORIZER:
+        build_authorizer_stack(app, config, api_id)
     return api_stack, client_stacks
+
+
+def build_authorizer_stack(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> AuthorizerStack | PendingStack:
+    """The central authorizer in the security account: phase two, like the clients."""
+    env = cdk.Environment(account=config.authorizer_account, region=config.api_region.name)
+    problem = api_id.problem
+    if problem is None and api_id.authorizer_id is None:
+        problem = (
+            "authorizer_id is not known: deploy ApiStack first with `make deploy-api PROFILE=<api-account profile>` "
+            "(its AuthorizerId output goes to cdk-outputs.json), or pass -c authorizer_id=<id>."
+        )
+    if problem is not None:
+        return PendingStack(app, "AuthorizerStack", reason=problem, env=env)
+    return AuthorizerStack(
+        app,
+        "AuthorizerStack",
+        config=dataclasses.replace(config, api_id=api_id.api_id, authorizer_id=api_id.authorizer_id),
+        env=env,
+        description="Central Lambda authorizer of the orders API: callers admitted by their IAM identity",
+    )
 
 
 def load_config(app: cdk.App) -> AppConfig:

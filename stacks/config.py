@@ -20,6 +20,7 @@ from stacks.context_values import (
     REGIONAL,
     RESOURCE_POLICY,
     REST,
+    LAMBDA_AUTHORIZER,
     ClientNetwork,
     ConfigError,
     Region,
@@ -29,6 +30,8 @@ from stacks.context_values import (
     parse_account,
     parse_accounts,
     parse_api_id,
+    parse_authorizer,
+    authorizer_function_name,
     parse_bool,
     parse_choice,
     parse_client_networks,
@@ -54,6 +57,7 @@ __all__ = [
     "REGIONAL",
     "RESOURCE_POLICY",
     "REST",
+    "LAMBDA_AUTHORIZER",
     "Admission",
     "AppConfig",
     "ClientNetwork",
@@ -109,6 +113,15 @@ class AppConfig:
     # With endpoint_type private: each client account's network, by account.
     client_networks: dict[str, ClientNetwork] = field(default_factory=dict)
     create_vpc_endpoint: bool = False
+    # access_mode lambda-authorizer: the security account and, from phase one, the authorizer's id.
+    authorizer_account: str | None = None
+    authorizer_id: str | None = None
+
+    @property
+    def authorizer_function_arn(self) -> str:
+        """The central authorizer's function, in authorizer_account (and api_region)."""
+        name = authorizer_function_name(self.stage, self.api_region.name)
+        return f"arn:{self.api_region.partition}:lambda:{self.api_region.name}:{self.authorizer_account}:function:{name}"
 
     @property
     def client_vpc_ids(self) -> tuple[str, ...]:
@@ -202,6 +215,7 @@ class AppConfig:
                 "VPC endpoints of its own region",
             )
         client_accounts = parse_accounts(get("client_accounts"))
+        authorizer_account, authorizer_id = parse_authorizer(get, access_mode, api_region, org_id, endpoint_type)
         client_networks = parse_client_networks(get, endpoint_type, client_accounts, client_region)
         create_vpc_endpoint = parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False)
         if create_vpc_endpoint and endpoint_type != PRIVATE:
@@ -239,4 +253,6 @@ class AppConfig:
             endpoint_type=endpoint_type,
             client_networks=client_networks,
             create_vpc_endpoint=create_vpc_endpoint,
+            authorizer_account=authorizer_account,
+            authorizer_id=authorizer_id,
         )

@@ -58,12 +58,19 @@ KNOWN_KEYS = (
     "create_vpc_endpoint",
     "vpc_endpoint_dns_name",
     "vpc_endpoint_security_group_id",
+    "authorizer_account",
+    "authorizer_region",
+    "authorizer_id",
 )
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
 RESOURCE_POLICY = "resource-policy"
 ASSUME_ROLE = "assume-role"
-ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE)
+LAMBDA_AUTHORIZER = "lambda-authorizer"
+ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER)
+AUTHORIZER_ID_PATTERN = re.compile(r"[a-z0-9]{6}")
+# The authorizer function's name is the contract between ApiStack and AuthorizerStack.
+AUTHORIZER_FUNCTION_PREFIX = "orders-api-authz"
 REST = "rest"
 HTTP = "http"
 API_TYPES = (REST, HTTP)
@@ -383,6 +390,45 @@ def endpoint_groups_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, st
         if not isinstance(group, str) or not SECURITY_GROUP_ID_PATTERN.fullmatch(group):
             raise ConfigError(key, group, "the id of the security group of the VPC's execute-api endpoint, such as sg-0a1b2c3d4e5f67890")
     return groups
+
+
+def parse_authorizer(
+    get: Callable[[str], Any], access_mode: str, api_region: Region, org_id: str | None, endpoint_type: str
+) -> tuple[str | None, str | None]:
+    """authorizer_account and authorizer_id, for access_mode lambda-authorizer only."""
+    keys = ("authorizer_account", "authorizer_region", "authorizer_id")
+    if access_mode != LAMBDA_AUTHORIZER:
+        for key in keys:
+            if not is_unset(get(key)):
+                raise ConfigError(key, get(key), f"no value unless access_mode is {LAMBDA_AUTHORIZER}")
+        return None, None
+    if org_id is not None:
+        raise ConfigError(
+            "org_id",
+            org_id,
+            f"no value with access_mode {LAMBDA_AUTHORIZER}: GetCallerIdentity does not prove a caller's "
+            "organization. List client_accounts (and allowed_principal_arns) instead",
+        )
+    if endpoint_type == PRIVATE:
+        raise ConfigError("endpoint_type", endpoint_type, f"{REGIONAL} with access_mode {LAMBDA_AUTHORIZER} (not built yet)")
+    region_value = get("authorizer_region")
+    if not is_unset(region_value) and region_value != api_region.name:
+        raise ConfigError(
+            "authorizer_region",
+            region_value,
+            f"api_region {api_region.name!r} (or no value): an authorizer in another region is not tested here",
+        )
+    account = parse_account("authorizer_account", get("authorizer_account"))
+    authorizer_id = get("authorizer_id")
+    if not is_unset(authorizer_id) and (
+        not isinstance(authorizer_id, str) or not AUTHORIZER_ID_PATTERN.fullmatch(authorizer_id)
+    ):
+        raise ConfigError("authorizer_id", authorizer_id, "ApiStack's AuthorizerId output, 6 lowercase letters and digits")
+    return account, None if is_unset(authorizer_id) else authorizer_id
+
+
+def authorizer_function_name(stage: str, api_region: str) -> str:
+    return f"{AUTHORIZER_FUNCTION_PREFIX}-{stage}-{api_region}"
 
 
 def parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:

@@ -77,6 +77,9 @@ class GatewayDouble:
     routes: tuple[Route, ...] = ROUTES
     # "rest" or "http": the event the backend gets and the words of the refusals.
     api_type: str = "rest"
+    # A TOKEN Lambda authorizer for every method instead of SigV4 (lambda-authorizer
+    # mode): called with the Authorization header as API Gateway calls it.
+    authorizer: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     # False: every request passes as ANONYMOUS, signed or not, as on a method with
     # no authorization; the benchmark compares signed and unsigned calls on it.
     verify_signatures: bool = True
@@ -116,6 +119,8 @@ class GatewayDouble:
         if matched is None:
             return (404, {"message": HTTP_API_NOT_FOUND}) if self.api_type == "http" else (403, {"message": MISSING_TOKEN})
         route, path, path_parameters = matched
+        if self.authorizer is not None:
+            return self._answer_with_authorizer(route, path, path_parameters, raw_query, headers, body, method)
         try:
             if not self.verify_signatures:
                 caller = ANONYMOUS
@@ -133,6 +138,35 @@ class GatewayDouble:
             return fault if isinstance(fault, str) else (fault, {"message": f"injected {fault}"})
         make_event = _http_api_event if self.api_type == "http" else _proxy_event
         event = make_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, caller)
+        response = self.backend(event, None)
+        return response["statusCode"], json.loads(response["body"])
+
+    def _answer_with_authorizer(
+        self,
+        route: Route,
+        path: str,
+        path_parameters: dict[str, str],
+        raw_query: str,
+        headers: dict[str, str],
+        body: bytes,
+        method: str,
+    ) -> tuple[int, dict[str, Any]]:
+        """As API Gateway does for a TOKEN authorizer: 401 without a token or when the
+        authorizer says Unauthorized, 403 on a Deny, 500 when it fails otherwise."""
+        token = headers.get("authorization")
+        if not token:
+            return 401, {"message": "Unauthorized"}
+        method_arn = f"arn:aws:execute-api:{self.region}:111122223333:a1b2c3d4e5/{self.stage}/{route.arn_suffix}"
+        try:
+            decision = self.authorizer({"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}, None)
+        except Exception as error:
+            return (401, {"message": "Unauthorized"}) if str(error) == "Unauthorized" else (500, {"message": None})
+        (statement,) = decision["policyDocument"]["Statement"]
+        if statement["Effect"] != "Allow":
+            return 403, {"message": "User is not authorized to access this resource with an explicit deny"}
+        event = _proxy_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, ANONYMOUS)
+        event["requestContext"]["authorizer"] = {"principalId": decision["principalId"], **decision["context"]}
+        event["requestContext"]["identity"] = {"sourceIp": "127.0.0.1", "userArn": None, "accountId": None}
         response = self.backend(event, None)
         return response["statusCode"], json.loads(response["body"])
 
@@ -185,7 +219,7 @@ class GatewayDouble:
             [
                 method,
                 _canonical_uri(raw_path),
-                _canonical_query(raw_query),
+                canonical_query(raw_query),
                 "".join(f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_names),
                 parts["signed"],
                 hashlib.sha256(body).hexdigest(),
@@ -195,10 +229,7 @@ class GatewayDouble:
         string_to_sign = "\n".join(
             ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
         )
-        key = f"AWS4{caller.secret_key}".encode()
-        for item in (parts["date"], self.region, "execute-api", "aws4_request"):
-            key = hmac.new(key, item.encode(), hashlib.sha256).digest()
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        expected = signature(caller.secret_key, parts["date"], self.region, "execute-api", string_to_sign)
         if not hmac.compare_digest(expected, parts["signature"]):
             raise Denied(BAD_SIGNATURE)
         return caller
@@ -209,7 +240,15 @@ def _canonical_uri(raw_path: str) -> str:
     return "/".join(urllib.parse.quote(segment, safe=UNRESERVED) for segment in raw_path.split("/"))
 
 
-def _canonical_query(raw_query: str) -> str:
+def signature(secret_key: str, date: str, region: str, service: str, string_to_sign: str) -> str:
+    """SigV4's signature of `string_to_sign`, from the secret key and the credential scope."""
+    key = f"AWS4{secret_key}".encode()
+    for item in (date, region, service, "aws4_request"):
+        key = hmac.new(key, item.encode(), hashlib.sha256).digest()
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def canonical_query(raw_query: str) -> str:
     pairs = []
     for pair in filter(None, raw_query.split("&")):
         name, _, value = pair.partition("=")

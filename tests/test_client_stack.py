@@ -110,7 +110,8 @@ def test_outputs_name_the_function_and_role(template: Template) -> None:
     template.has_output("RequestorRoleArn", {"Value": {"Fn::GetAtt": [Match.string_like_regexp("^RequestorRole"), "Arn"]}})
     template.has_output("ApiType", {"Value": "rest"})
     template.has_output("EndpointType", {"Value": "regional"})
-    assert set(template.find_outputs("*")) == {"RequestorFunctionName", "RequestorRoleArn", "ApiType", "EndpointType"}
+    template.has_output("AccessMode", {"Value": "resource-policy"})
+    assert set(template.find_outputs("*")) == {"RequestorFunctionName", "RequestorRoleArn", "ApiType", "EndpointType", "AccessMode"}
 
 
 @pytest.fixture(scope="module")

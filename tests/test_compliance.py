@@ -30,6 +30,7 @@ MODES = {
     "http": {"api_type": "http"},
     "private": PRIVATE,
     "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
+    "lambda-authorizer": {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777", "authorizer_id": "abc123"},
 }
 INVOKER_PATH_PARAMETER = (
     "AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"
@@ -51,6 +52,8 @@ ACKNOWLEDGED = {
 }
 ACKNOWLEDGED["private"] = ACKNOWLEDGED["resource-policy"]
 ACKNOWLEDGED["private-assume-role-endpoints"] = ACKNOWLEDGED["assume-role"]
+# No execute-api permission anywhere: the authorizer admits callers.
+ACKNOWLEDGED["lambda-authorizer"] = ACKNOWLEDGED_FOR_THE_REST_API
 CHECKOV_SKIPPED = {
     "AWS::Logs::LogGroup": {"CKV_AWS_158"},
     "AWS::Lambda::Function": {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173"},
@@ -161,7 +164,8 @@ def test_checkov_finds_nothing_in_any_template(assemblies: dict[str, pathlib.Pat
 
 
 def test_cfn_lint_with_no_check_ignored_finds_nothing_in_any_template(templates: dict[str, dict]) -> None:
-    assert sorted(templates) == sorted(f"{mode}/{stack}.template.json" for mode in MODES for stack in ("ApiStack", "ClientStack"))
+    expected = [f"{mode}/{stack}.template.json" for mode in MODES for stack in ("ApiStack", "ClientStack")]
+    assert sorted(templates) == sorted(expected + ["lambda-authorizer/AuthorizerStack.template.json"])
     for name, template in templates.items():
         matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))
         assert [str(match) for match in matches] == [], name

@@ -43,6 +43,7 @@ class StubbedSession:
         account: str = "444455556666",
         api_type: str | None = None,
         endpoint_type: str | None = None,
+        access_mode: str | None = None,
     ) -> None:
         self.stubs["sts"].add_response(
             "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
@@ -59,7 +60,8 @@ class StubbedSession:
                         "StackStatus": "CREATE_COMPLETE",
                         "Outputs": [{"OutputKey": "RequestorFunctionName", "OutputValue": FUNCTION}]
                         + ([{"OutputKey": "ApiType", "OutputValue": api_type}] if api_type else [])
-                        + ([{"OutputKey": "EndpointType", "OutputValue": endpoint_type}] if endpoint_type else []),
+                        + ([{"OutputKey": "EndpointType", "OutputValue": endpoint_type}] if endpoint_type else [])
+                        + ([{"OutputKey": "AccessMode", "OutputValue": access_mode}] if access_mode else []),
                     }
                 ]
             },
@@ -266,3 +268,27 @@ def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: StubbedSes
     session.answer({"ok": False, "error": error}, endpoint_type="private")
     verdict = smoke.run(session, "ClientStack", "444455556666")
     assert verdict.lines == [f"the requestor refused the call: {error}", smoke.PRIVATE_ASSUME_ROLE_CAUSE]
+
+
+UNAUTHORIZED = {"ok": False, "statusCode": 401, "body": {"message": "Unauthorized"}, "error": "the API answered 401: Unauthorized"}
+
+
+def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(session: StubbedSession) -> None:
+    session.answer({"ok": True, "signed": SERVED, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
+    assert smoke.run(session, "ClientStack", "444455556666").ok
+
+
+@pytest.mark.parametrize(
+    ("signed", "cause"),
+    [
+        (UNAUTHORIZED, "The central authorizer refused the token"),
+        (
+            {"ok": False, "statusCode": 403, "body": {"message": "User is not authorized to access this resource with an explicit deny"}},
+            "The central authorizer does not admit this role",
+        ),
+        ({"ok": False, "statusCode": 500, "body": {"message": None}, "error": "the API answered 500: {'message': None}"}, "API Gateway could not call the authorizer"),
+    ],
+)
+def test_the_central_authorizers_refusals_get_their_causes(session: StubbedSession, signed: dict, cause: str) -> None:
+    session.answer({"ok": False, "signed": signed, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
+    assert smoke.run(session, "ClientStack", "444455556666").lines[-1].startswith(f"cause: {cause}")

@@ -22,7 +22,11 @@ MISSING_TOKEN = "Missing Authentication Token"
 FORBIDDEN = "Forbidden"
 # What each type of API answers an unsigned request (a private REST API's resource
 # policy may deny the anonymous caller before IAM authentication does).
-UNSIGNED_REFUSALS = {"rest": (MISSING_TOKEN, "User: anonymous is not authorized"), "http": (FORBIDDEN,)}
+UNSIGNED_REFUSALS = {
+    "rest": (MISSING_TOKEN, "User: anonymous is not authorized"),
+    "http": (FORBIDDEN,),
+    "authorizer": ("Unauthorized",),
+}
 UNREACHABLE = ("could not reach the API", "The API's host could not be reached: check api_id and api_region.")
 # Substrings of the message the signed call got, in the order they are checked.
 REST_CAUSES = (
@@ -100,7 +104,32 @@ PRIVATE_ASSUME_ROLE_CAUSE = (
     "cause: from a private VPC, STS is reached through its VPC endpoint (create_vpc_endpoint=true makes "
     "one in assume-role mode) or a NAT; check the requestor's security group allows HTTPS to it."
 )
-KNOWN_CAUSES = {"rest": REST_CAUSES, "http": HTTP_CAUSES, "private": PRIVATE_CAUSES + REST_CAUSES}
+# lambda-authorizer mode: the central authorizer's answers.
+AUTHORIZER_CAUSES = (
+    (
+        "Unauthorized",
+        "The central authorizer refused the token: STS did not vouch for it (a clock far off, or a token for "
+        "another API), or STS could not be reached from the security account. Check the authorizer's logs "
+        "in authorizer_account.",
+    ),
+    (
+        "explicit deny",
+        "The central authorizer does not admit this role: add the account to client_accounts (or "
+        "allowed_principal_arns) and redeploy AuthorizerStack, with the same stage and client_region.",
+    ),
+    (
+        "the API answered 500",
+        "API Gateway could not call the authorizer: deploy AuthorizerStack in authorizer_account with "
+        "`make deploy-authorizer` (it grants API Gateway the right to invoke it for this API's AuthorizerId).",
+    ),
+    UNREACHABLE,
+)
+KNOWN_CAUSES = {
+    "rest": REST_CAUSES,
+    "http": HTTP_CAUSES,
+    "private": PRIVATE_CAUSES + REST_CAUSES,
+    "authorizer": AUTHORIZER_CAUSES,
+}
 
 
 class SmokeError(Exception):
@@ -129,7 +158,13 @@ def run(session: Any, stack_name: str, expected_account: str) -> Verdict:
         raise SmokeError(f"the profile is for account {account}, but {stack_name} is in {expected_account}")
     outputs = stack_outputs(session.client("cloudformation"), stack_name)
     # Client stacks deployed before these outputs called a regional REST API.
-    kind = "private" if outputs.get("EndpointType") == "private" else outputs.get("ApiType", "rest")
+    kind = (
+        "authorizer"
+        if outputs.get("AccessMode") == "lambda-authorizer"
+        else "private"
+        if outputs.get("EndpointType") == "private"
+        else outputs.get("ApiType", "rest")
+    )
     return judge(invoke_requestor(session.client("lambda"), outputs["RequestorFunctionName"]), kind)
 
 
@@ -161,8 +196,9 @@ def judge(result: dict[str, Any], kind: str = "rest") -> Verdict:
         return verdict
     signed, unsigned = result["signed"], result["unsigned"]
     verdict = Verdict(False, [f"unsigned: {_summary(unsigned)}", f"signed:   {_summary(signed)}"])
-    refusals = UNSIGNED_REFUSALS["http" if kind == "http" else "rest"]
-    unsigned_refused = unsigned.get("statusCode") == 403 and any(text in _message(unsigned) for text in refusals)
+    refusals = UNSIGNED_REFUSALS.get(kind, UNSIGNED_REFUSALS["rest"])
+    refused_status = 401 if kind == "authorizer" else 403
+    unsigned_refused = unsigned.get("statusCode") == refused_status and any(text in _message(unsigned) for text in refusals)
     if unsigned.get("statusCode") == 200:
         verdict.lines.append("FAILED: the API answered an unsigned request, so its methods do not require IAM.")
     elif signed.get("statusCode") == 200 and unsigned_refused:

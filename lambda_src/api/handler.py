@@ -3,7 +3,8 @@
 
 Every route is IAM-authorized, so the caller (`requestContext.identity` in 1.0,
 `requestContext.authorizer.iam` in 2.0) is the principal whose SigV4 signature API
-Gateway verified. In assume-role mode that
+Gateway verified; in lambda-authorizer mode, the principal the central authorizer
+proved (`requestContext.authorizer`: principalId, callerArn, callerAccount). In assume-role mode that
 principal is a session of the invoker role (INVOKER_ROLE_NAME); its trust policy
 makes each client name its session `<client account>-...`, so the client account is
 reported from the session name. Standard library only.
@@ -140,7 +141,17 @@ def _identity(event: dict[str, Any]) -> dict[str, Any]:
             "caller": caller.get("callerId"),
             "sourceIp": _object(request_context.get("http")).get("sourceIp"),
         }
-    return _object(request_context.get("identity"))
+    identity = _object(request_context.get("identity"))
+    verified_by_authorizer = _object(request_context.get("authorizer"))
+    if "callerArn" in verified_by_authorizer:
+        # lambda-authorizer mode: the central authorizer proved who called.
+        return {
+            "accountId": verified_by_authorizer.get("callerAccount"),
+            "userArn": verified_by_authorizer.get("callerArn"),
+            "caller": verified_by_authorizer.get("principalId"),
+            "sourceIp": identity.get("sourceIp"),
+        }
+    return identity
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -13,6 +13,8 @@ Environment: API_URL and API_REGION (set by ClientStack); INVOKER_ROLE_ARN in
 assume-role mode (the role to assume in the API account and sign with); API_ID when
 API_URL names a VPC endpoint without private DNS (sent as x-apigw-api-id);
 STS_ENDPOINT_URL when STS is reached through a VPC endpoint by its own name;
+TOKEN_API_ID in lambda-authorizer mode: calls carry an identity token for this API id
+(a presigned STS GetCallerIdentity, see lambda_src/authorizer) instead of a signature;
 API_CONNECT_TIMEOUT and API_READ_TIMEOUT in seconds, API_MAX_ATTEMPTS.
 
 Idempotent requests are retried with exponential backoff and full jitter on 429,
@@ -24,6 +26,7 @@ and urllib3, which the Lambda Python runtime ships.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import json
@@ -39,7 +42,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import urllib3
-from botocore.auth import SigV4Auth
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 
 logger = logging.getLogger()
@@ -128,6 +131,15 @@ class Target(NamedTuple):
     max_attempts: int = 3
     # Sent as x-apigw-api-id when base_url is a VPC endpoint's own DNS name.
     api_id: str | None = None
+    # lambda-authorizer mode: the API id that identity tokens are minted for.
+    token_api_id: str | None = None
+
+
+class IdentityToken(NamedTuple):
+    """What a call carries instead of a signature in lambda-authorizer mode."""
+
+    value: str
+    expires_at: float
 
 
 class ApiRequest(NamedTuple):
@@ -150,7 +162,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         target = target_from_environment(os.environ)
         request, compare_unsigned = parse_event(event)
-        credentials = signing_credentials(os.environ, context)
+        credentials: Credentials | IdentityToken = signing_credentials(os.environ, context)
+        if target.token_api_id:
+            credentials = identity_token(credentials, target)
     except InvalidInput as error:
         return {"ok": False, "error": str(error)}
     signed = call_api(request, target, credentials, deadline)
@@ -182,12 +196,13 @@ def target_from_environment(environ: Any) -> Target:
             f"environment variable API_REGION is {region!r}: expected the API's region, such as eu-west-1 "
             "(set by ClientStack)"
         )
-    api_id = environ.get("API_ID") or None
-    if api_id is not None and not API_ID.fullmatch(api_id):
-        raise InvalidInput(
-            f"environment variable API_ID is {api_id!r}: expected the API's 10-character id, such as a1b2c3d4e5 "
-            "(set by ClientStack)"
-        )
+    api_id, token_api_id = (environ.get(name) or None for name in ("API_ID", "TOKEN_API_ID"))
+    for name, value in (("API_ID", api_id), ("TOKEN_API_ID", token_api_id)):
+        if value is not None and not API_ID.fullmatch(value):
+            raise InvalidInput(
+                f"environment variable {name} is {value!r}: expected the API's 10-character id, such as a1b2c3d4e5 "
+                "(set by ClientStack)"
+            )
     connect_timeout, read_timeout, max_attempts = (_setting(environ, name) for name in SETTINGS)
     return Target(
         base_url=base_url.rstrip("/"),
@@ -196,6 +211,7 @@ def target_from_environment(environ: Any) -> Target:
         read_timeout=read_timeout,
         max_attempts=int(max_attempts),
         api_id=api_id,
+        token_api_id=token_api_id,
     )
 
 
@@ -246,6 +262,35 @@ def invoker_session_name(context: Any, function_name: str) -> str:
             "assume-role mode needs the Lambda context's invoked_function_arn, whose account names the session"
         )
     return f"{account}-{SESSION_NAME_UNSAFE.sub('-', function_name)}"[:64]
+
+
+TOKEN_PREFIX = "orders-api-v1."
+TOKEN_LIFETIME_SECONDS = 900
+# Kept until shortly before it expires, so that API Gateway's cache of the
+# authorizer's answer (keyed on the token) serves the next calls.
+TOKEN_RENEWAL_SECONDS = 60
+_tokens: dict[tuple[str, str], IdentityToken] = {}
+
+
+def identity_token(credentials: Credentials, target: Target) -> IdentityToken:
+    """A presigned STS GetCallerIdentity for `target.token_api_id`: proof of who the
+    caller is, good for that API only (its id is a signed header) and for 15 minutes."""
+    key = (credentials.access_key, target.token_api_id)
+    cached = _tokens.get(key)
+    if cached is not None and cached.expires_at - time.time() > TOKEN_RENEWAL_SECONDS:
+        return cached
+    host = urllib.parse.urlsplit(target.base_url).hostname or ""
+    domain = host.split(f".execute-api.{target.region}.", 1)[1] if f".execute-api.{target.region}." in host else "amazonaws.com"
+    presign = AWSRequest(
+        method="GET",
+        url=f"https://sts.{target.region}.{domain}/?Action=GetCallerIdentity&Version=2011-06-15",
+        headers={"x-orders-api-id": target.token_api_id},
+    )
+    SigV4QueryAuth(credentials, "sts", target.region, expires=TOKEN_LIFETIME_SECONDS).add_auth(presign)
+    encoded = base64.urlsafe_b64encode(presign.url.encode()).decode().rstrip("=")
+    token = IdentityToken(f"{TOKEN_PREFIX}{encoded}", time.time() + TOKEN_LIFETIME_SECONDS)
+    _tokens[key] = token
+    return token
 
 
 def _sts(environ: Any) -> Any:
@@ -310,7 +355,7 @@ def parse_event(event: Any) -> tuple[ApiRequest, bool]:
 
 
 def call_api(
-    request: ApiRequest, target: Target, credentials: Credentials | None, deadline: float
+    request: ApiRequest, target: Target, credentials: Credentials | IdentityToken | None, deadline: float
 ) -> dict[str, Any]:
     """Send the request, signed when credentials are given, retrying what is safe to
     retry while time is left; report any failure as such."""
@@ -357,12 +402,14 @@ class Answer(NamedTuple):
 
 
 def _attempt(
-    request: ApiRequest, url: str, target: Target, credentials: Credentials | None, deadline: float
+    request: ApiRequest, url: str, target: Target, credentials: Credentials | IdentityToken | None, deadline: float
 ) -> tuple[Answer | None, Exception | str | None]:
     headers = dict(request.headers)
     if target.api_id:
         headers["x-apigw-api-id"] = target.api_id  # signed with the rest
-    if credentials is not None:
+    if isinstance(credentials, IdentityToken):
+        headers["Authorization"] = credentials.value
+    elif credentials is not None:
         # Signed for each attempt: a signature is valid for five minutes only.
         signable = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
         SigV4Auth(credentials, SERVICE, target.region).add_auth(signable)

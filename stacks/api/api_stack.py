@@ -11,26 +11,26 @@ from stacks.api.iam_http_api import IamHttpApi
 from stacks.api.iam_rest_api import IamRestApi
 from stacks.api.invoker_role import InvokerRole
 from stacks.api.resource_policy import resource_policy
-from stacks.config import HTTP, PRIVATE, RESOURCE_POLICY, AppConfig
+from stacks.api.central_authorizer import central_authorizer
+from stacks.config import ASSUME_ROLE, HTTP, LAMBDA_AUTHORIZER, PRIVATE, AppConfig
 from stacks.routes import ROUTES
 from stacks.shared.python_function import PythonFunction
 
 
 class ApiStack(Stack):
     """Exposes `api` (an IamRestApi or, with api_type http, an IamHttpApi), `backend`
-    (its PythonFunction) and, in assume-role mode, `invoker` (the InvokerRole; the API
-    then has no resource policy)."""
+    (its PythonFunction), in assume-role mode `invoker` (the InvokerRole), and in
+    lambda-authorizer mode `authorizer` (the central TokenAuthorizer)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        uses_resource_policy = config.access_mode == RESOURCE_POLICY
         self.backend = PythonFunction(
             self,
             "Backend",
             source="api",
             description="Orders API backend: answers IAM-authorized requests",
             # Behind the invoker role, the backend tells the client account by the session name.
-            environment=None if uses_resource_policy else {"INVOKER_ROLE_NAME": config.invoker_role_name},
+            environment={"INVOKER_ROLE_NAME": config.invoker_role_name} if config.access_mode == ASSUME_ROLE else None,
         )
         api_settings = dict(
             api_name=f"orders-api-{config.stage}",
@@ -42,20 +42,27 @@ class ApiStack(Stack):
         )
         # The one place where the type of API is chosen.
         self.api: IamRestApi | IamHttpApi
+        self.authorizer = None
         if config.api_type == HTTP:
             self.api = IamHttpApi(self, "OrdersApi", **api_settings)
         else:
             admission = config.resource_policy_admission
+            self.authorizer = (
+                central_authorizer(self, config.authorizer_function_arn)
+                if config.access_mode == LAMBDA_AUTHORIZER
+                else None
+            )
             self.api = IamRestApi(
                 self,
                 "OrdersApi",
                 private=config.endpoint_type == PRIVATE,
                 policy=resource_policy(config.stage, ROUTES, admission, config.client_vpc_ids) if admission else None,
+                authorizer=self.authorizer,
                 create_cloudwatch_role=config.create_cloudwatch_role,
                 **api_settings,
             )
         self.invoker: InvokerRole | None = None
-        if not uses_resource_policy:
+        if config.access_mode == ASSUME_ROLE:
             self.invoker = InvokerRole(
                 self,
                 "Invoker",
@@ -70,6 +77,13 @@ class ApiStack(Stack):
                 "InvokerRoleArn",
                 value=self.invoker.role.role_arn,
                 description="Role the requestors assume (access_mode assume-role)",
+            )
+        if self.authorizer is not None:
+            CfnOutput(
+                self,
+                "AuthorizerId",
+                value=self.authorizer.authorizer_id,
+                description="Pass to AuthorizerStack as -c authorizer_id=<value>",
             )
         # Output names match the context keys of phase two, to be copied as they are.
         CfnOutput(self, "ApiId", value=self.api.api_id, description="Pass to ClientStack as -c api_id=<value>")

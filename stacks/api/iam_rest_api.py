@@ -49,6 +49,7 @@ class IamRestApi(Construct):
         backend: lambda_.IFunction,
         private: bool,
         policy: iam.PolicyDocument | None,
+        authorizer: apigateway.IAuthorizer | None,
         throttle_rate: float,
         throttle_burst: int,
         create_cloudwatch_role: bool,
@@ -65,7 +66,12 @@ class IamRestApi(Construct):
                 types=[apigateway.EndpointType.PRIVATE if private else apigateway.EndpointType.REGIONAL]
             ),
             policy=policy,
-            default_method_options=apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM),
+            # SigV4 on every method, or the central authorizer's check of the caller's IAM identity.
+            default_method_options=(
+                apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.CUSTOM, authorizer=authorizer)
+                if authorizer
+                else apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM)
+            ),
             # Stage logs need the account-wide API Gateway CloudWatch role; an account
             # that already has one sets create_cloudwatch_role=false.
             cloud_watch_role=create_cloudwatch_role,
@@ -107,8 +113,12 @@ class IamRestApi(Construct):
             acknowledge(
                 method,
                 "COG4",
-                "IAM (SigV4) authorization is the point of this API: callers are AWS principals, "
-                "not Cognito users.",
+                "Callers are AWS principals, not Cognito users: the method requires "
+                + (
+                    "the central authorizer's proof of the caller's IAM identity (a presigned STS GetCallerIdentity)."
+                    if authorizer
+                    else "IAM (SigV4) authorization."
+                ),
             )
         self.stage = self.api.deployment_stage
         self.api_resource = self.api.node.default_child

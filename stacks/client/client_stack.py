@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.client.private_network import RequestorNetwork
-from stacks.config import ASSUME_ROLE, PRIVATE, AppConfig
+from stacks.config import ASSUME_ROLE, LAMBDA_AUTHORIZER, PRIVATE, RESOURCE_POLICY, AppConfig
 from stacks.routes import ROUTES
 from stacks.shared.compliance import acknowledge_path_parameters
 from stacks.shared.python_function import PythonFunction
@@ -47,6 +47,8 @@ class ClientStack(Stack):
                 **endpoints,
                 "API_REGION": config.api_region.name,
                 **({"INVOKER_ROLE_ARN": config.invoker_role_arn} if config.invoker_role_arn else {}),
+                # lambda-authorizer mode: calls carry an identity token for this API, not a signature.
+                **({"TOKEN_API_ID": config.api_id} if config.access_mode == LAMBDA_AUTHORIZER else {}),
             },
             timeout=Duration.seconds(30),
             # ApiStack admits this exact name: in its resource policy, or in assume-role
@@ -60,13 +62,15 @@ class ClientStack(Stack):
                     sid="AssumeTheInvokerRoleOnly", actions=["sts:AssumeRole"], resources=[config.invoker_role_arn]
                 )
             )
-        else:
+        elif config.access_mode == RESOURCE_POLICY:
             self._allow_invoking_the_api(config)
+        # lambda-authorizer mode: no permission at all; presigning GetCallerIdentity needs none.
         CfnOutput(self, "RequestorFunctionName", value=self.requestor.function.function_name)
         CfnOutput(self, "RequestorRoleArn", value=self.requestor.role.role_arn)
         # make smoke reads them: each kind of API words its refusals differently.
         CfnOutput(self, "ApiType", value=config.api_type)
         CfnOutput(self, "EndpointType", value=config.endpoint_type)
+        CfnOutput(self, "AccessMode", value=config.access_mode)
 
     def _allow_invoking_the_api(self, config: AppConfig) -> None:
         # The ARNs name the API's account explicitly: the API is not in this stack's account.

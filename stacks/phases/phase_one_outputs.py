@@ -34,20 +34,26 @@ class ApiIdChoice:
     source: str
     problem: str | None = None
     ignored: str | None = None
+    # lambda-authorizer mode: the authorizer's id, from the context or with the API's id
+    # from the outputs file; None while unknown.
+    authorizer_id: str | None = None
 
 
 def choose_api_id(config: AppConfig, outputs_file: pathlib.Path) -> ApiIdChoice:
+    outputs, ignored = _read_outputs_file(config, outputs_file) if outputs_file.exists() else (None, None)
+
+    def authorizer_id(api_id: str) -> str | None:
+        from_file = outputs.get("AuthorizerId") if outputs and outputs["ApiId"] == api_id else None
+        return config.authorizer_id or (from_file if isinstance(from_file, str) else None)
+
     if config.api_id is not None and config.api_id != EXAMPLE_API_ID:
-        return ApiIdChoice(config.api_id, "context")
-    ignored = None
-    if outputs_file.exists():
-        api_id, ignored = _read_outputs_file(config, outputs_file)
-        if api_id is not None:
-            return ApiIdChoice(api_id, outputs_file.name)
+        return ApiIdChoice(config.api_id, "context", authorizer_id=authorizer_id(config.api_id))
+    if outputs is not None:
+        return ApiIdChoice(outputs["ApiId"], outputs_file.name, authorizer_id=authorizer_id(outputs["ApiId"]))
     if config.api_id is None:
         return ApiIdChoice(None, "none", f"api_id is not known: {DEPLOY_API_FIRST}.", ignored)
     if {config.api_account, *config.client_accounts} <= EXAMPLE_ACCOUNTS:
-        return ApiIdChoice(config.api_id, "example", ignored=ignored)
+        return ApiIdChoice(config.api_id, "example", ignored=ignored, authorizer_id=config.authorizer_id)
     return ApiIdChoice(
         None,
         "example",
@@ -57,8 +63,8 @@ def choose_api_id(config: AppConfig, outputs_file: pathlib.Path) -> ApiIdChoice:
     )
 
 
-def _read_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> tuple[str | None, str | None]:
-    """ApiStack's ApiId from the file, or None and why the file was passed over."""
+def _read_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> tuple[dict | None, str | None]:
+    """ApiStack's outputs from the file, or None and why the file was passed over."""
     passed_over = f"{outputs_file} was ignored"
     try:
         outputs = json.loads(outputs_file.read_text()).get("ApiStack", {})
@@ -84,4 +90,4 @@ def _read_outputs_file(config: AppConfig, outputs_file: pathlib.Path) -> tuple[s
             f"{passed_over}: it describes the API {found}, not this configuration's {expected}. "
             "Redeploy ApiStack for this configuration, or pass -c api_id=<id>."
         )
-    return api_id, None
+    return outputs, None

@@ -37,6 +37,7 @@ class PythonFunction(Construct):
         environment: dict[str, str] | None = None,
         timeout: Duration = Duration.seconds(10),
         role_name: str | None = None,
+        function_name: str | None = None,
         network: VpcPlacement | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -66,6 +67,7 @@ class PythonFunction(Construct):
             timeout=timeout,
             memory_size=256,
             role=self.role,
+            function_name=function_name,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,

@@ -1,0 +1,194 @@
+"""Central Lambda authorizer (TOKEN type): admits callers of the orders API by their
+IAM identity, proven without any shared secret.
+
+The caller sends `Authorization: orders-api-v1.<base64url of a presigned STS
+GetCallerIdentity URL>`, signed with its own credentials and over the header
+`x-orders-api-id: <the API's id>`. The authorizer checks the URL before it sends
+anything (https, exactly STS's host, path /, one GetCallerIdentity, the SigV4 query
+parameters and nothing else, both headers signed, at most 900 s), then sends it to STS
+with this API's id in that header: STS answers with the caller's ARN only if the
+signature holds, so a token minted for another API, or forged, or expired, proves
+nothing. The caller's role is then admitted like the resource policy admits it.
+
+Any malformed token, STS refusal or outage answers Unauthorized (401); an unadmitted
+caller gets a Deny (403). Nothing else raises, and nothing but an admitted caller is
+ever allowed. Standard library and urllib3 only.
+
+Environment: API_ID, API_ACCOUNT, API_REGION, STAGE, PARTITION (aws), PARTITION_DOMAIN
+(amazonaws.com), ADMITTED_PRINCIPALS (a JSON list of role ARNs and ArnLike patterns).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+import urllib.parse
+import xml.etree.ElementTree as ElementTree
+from typing import Any
+
+import urllib3
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+TOKEN_PREFIX = "orders-api-v1."
+MAX_TOKEN_LENGTH = 8192
+API_ID_HEADER = "x-orders-api-id"
+MAX_EXPIRES_SECONDS = 900
+REQUIRED_PARAMETERS = frozenset(
+    {
+        "Action",
+        "Version",
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+    }
+)
+OPTIONAL_PARAMETERS = frozenset({"X-Amz-Security-Token"})
+ASSUMED_ROLE_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+")
+IAM_ROLE_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):role/.+")
+STS_NAMESPACE = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+# STS is on the way of every call that misses the authorizer's cache: short timeouts.
+STS_TIMEOUT = urllib3.Timeout(connect=1.0, read=2.0)
+HTTP = urllib3.PoolManager(retries=False)
+
+
+class Unauthorized(Exception):
+    """The token proves nothing; API Gateway answers 401 to this exact message."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    try:
+        settings = _settings(os.environ)
+        token = event.get("authorizationToken") if isinstance(event, dict) else None
+        url = presigned_url(token, settings)
+        caller_arn, caller_account = ask_sts(url, settings["api_id"])
+    except Unauthorized:
+        raise
+    except Exception:  # a fault of ours or the environment's: never an Allow
+        logger.exception("authorizer fault")
+        raise Unauthorized() from None
+    role_arn = role_of(caller_arn)
+    admitted = role_arn is not None and any(pattern.fullmatch(role_arn) for pattern in settings["admitted"])
+    logger.info("caller", extra={"callerArn": caller_arn, "admitted": admitted})
+    return policy(role_arn or caller_arn, caller_arn, caller_account, admitted, settings)
+
+
+def _settings(environ: Any) -> dict[str, Any]:
+    admitted = json.loads(environ["ADMITTED_PRINCIPALS"])
+    return {
+        "api_id": environ["API_ID"],
+        "api_account": environ["API_ACCOUNT"],
+        "region": environ["API_REGION"],
+        "stage": environ["STAGE"],
+        "partition": environ["PARTITION"],
+        "domain": environ["PARTITION_DOMAIN"],
+        "admitted": [_arn_like(pattern) for pattern in admitted],
+    }
+
+
+def _arn_like(pattern: str) -> re.Pattern[str]:
+    """IAM's ArnLike: * for any run of characters, ? for one."""
+    return re.compile(".*".join(".".join(map(re.escape, part.split("?"))) for part in pattern.split("*")))
+
+
+def presigned_url(token: Any, settings: dict[str, Any]) -> str:
+    """The presigned GetCallerIdentity URL in the token, if it is one and nothing else."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthorized()
+    encoded = token[len(TOKEN_PREFIX) :]
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", encoded):
+        raise Unauthorized()
+    try:
+        url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise Unauthorized() from None
+    parts = urllib.parse.urlsplit(url)
+    hosts = {f"sts.{settings['region']}.{settings['domain']}", f"sts.{settings['domain']}"}
+    # netloc, not hostname: no user info, no port, nothing around the host.
+    if parts.scheme != "https" or parts.netloc not in hosts or parts.path != "/" or parts.fragment:
+        raise Unauthorized()
+    try:
+        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise Unauthorized() from None
+    names = [name for name, _ in pairs]
+    parameters = dict(pairs)
+    if len(names) != len(parameters) or not REQUIRED_PARAMETERS <= set(names) <= REQUIRED_PARAMETERS | OPTIONAL_PARAMETERS:
+        raise Unauthorized()
+    signed_headers = parameters["X-Amz-SignedHeaders"].split(";")
+    expires = parameters["X-Amz-Expires"]
+    if (
+        parameters["Action"] != "GetCallerIdentity"
+        or parameters["Version"] != "2011-06-15"
+        or parameters["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256"
+        or not {"host", API_ID_HEADER} <= set(signed_headers)
+        or not expires.isdigit()
+        or not 0 < int(expires) <= MAX_EXPIRES_SECONDS
+    ):
+        raise Unauthorized()
+    return url
+
+
+def ask_sts(url: str, api_id: str) -> tuple[str, str]:
+    """Who signed the URL, as STS says: (caller ARN, account). STS verifies the
+    signature over this API's id; any refusal or fault is Unauthorized."""
+    try:
+        response = HTTP.request(
+            "GET", url, headers={API_ID_HEADER: api_id}, timeout=STS_TIMEOUT, redirect=False, preload_content=True
+        )
+    except urllib3.exceptions.HTTPError:
+        logger.warning("sts unreachable")
+        raise Unauthorized() from None
+    if response.status != 200:
+        logger.info("sts refused the token", extra={"status": response.status})
+        raise Unauthorized()
+    try:
+        result = ElementTree.fromstring(response.data).find(f"{STS_NAMESPACE}GetCallerIdentityResult")
+        arn = result.findtext(f"{STS_NAMESPACE}Arn")
+        account = result.findtext(f"{STS_NAMESPACE}Account")
+    except (ElementTree.ParseError, AttributeError):
+        raise Unauthorized() from None
+    if not arn or not account:
+        raise Unauthorized()
+    return arn, account
+
+
+def role_of(caller_arn: str) -> str | None:
+    """The IAM role behind a caller: its own ARN for a role, the role of an assumed-role
+    session (an assumed-role ARN has no role path: role names are unique in an account)."""
+    session = ASSUMED_ROLE_ARN.fullmatch(caller_arn)
+    if session:
+        return f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
+    return caller_arn if IAM_ROLE_ARN.fullmatch(caller_arn) else None
+
+
+def policy(
+    principal_id: str, caller_arn: str, caller_account: str, admitted: bool, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Allow or Deny this stage's routes, every one of them: API Gateway caches the
+    answer by token and reuses it for the caller's next calls to any route."""
+    stage_routes = (
+        f"arn:{settings['partition']}:execute-api:{settings['region']}:{settings['api_account']}:"
+        f"{settings['api_id']}/{settings['stage']}/*"
+    )
+    return {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow" if admitted else "Deny", "Resource": stage_routes}
+            ],
+        },
+        "context": {"callerArn": caller_arn, "callerAccount": caller_account},
+    }
