@@ -409,6 +409,14 @@ def parse_authorizer(
             f"no value with access_mode {LAMBDA_AUTHORIZER}: GetCallerIdentity does not prove a caller's "
             "organization. List client_accounts (and allowed_principal_arns) instead",
         )
+    for arn in parse_list("allowed_principal_arns", get("allowed_principal_arns"), "IAM role ARNs"):
+        if "/" in str(arn).split(":role/", 1)[-1]:
+            raise ConfigError(
+                "allowed_principal_arns",
+                arn,
+                f"role ARNs without a path with access_mode {LAMBDA_AUTHORIZER}: GetCallerIdentity names an "
+                "assumed role without its path, so the authorizer admits roles by name only",
+            )
     if endpoint_type == PRIVATE:
         raise ConfigError("endpoint_type", endpoint_type, f"{REGIONAL} with access_mode {LAMBDA_AUTHORIZER} (not built yet)")
     region_value = get("authorizer_region")

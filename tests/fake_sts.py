@@ -22,6 +22,7 @@ RESPONSE = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/20
   <GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AROAEXAMPLE:session</UserId><Account>{account}</Account>
   </GetCallerIdentityResult><ResponseMetadata><RequestId>c6af9ac6</RequestId></ResponseMetadata>
 </GetCallerIdentityResponse>"""
+LIFETIME = datetime.timedelta(minutes=15)
 REFUSED = b"<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>"
 
 
@@ -58,14 +59,16 @@ class FakeSts:
         try:
             key, date, region, service, terminator = parameters["X-Amz-Credential"].split("/")
             signed_at = datetime.datetime.strptime(parameters["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
-            lifetime = datetime.timedelta(seconds=int(parameters["X-Amz-Expires"]))
             signed_names = parameters["X-Amz-SignedHeaders"].split(";")
         except (KeyError, ValueError):
             return None
         caller = next((c for c in self.callers if c.access_key == key), None)
         if caller is None or parameters.get("X-Amz-Security-Token") != caller.session_token:
             return None
-        if (region, service, terminator) != (self.region, "sts", "aws4_request") or self.now() > signed_at + lifetime:
+        # STS accepts a presigned GetCallerIdentity for 15 minutes, whatever X-Amz-Expires says.
+        if (region, service, terminator) != (self.region, "sts", "aws4_request") or self.now() > signed_at + LIFETIME:
+            return None
+        if (parameters.get("Action"), parameters.get("Version")) != ("GetCallerIdentity", "2011-06-15"):
             return None
         wire_headers = {**headers, "host": parts.netloc}
         unsigned_query = "&".join(p for p in parts.query.split("&") if not p.startswith("X-Amz-Signature="))

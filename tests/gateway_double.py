@@ -162,7 +162,8 @@ class GatewayDouble:
         except Exception as error:
             return (401, {"message": "Unauthorized"}) if str(error) == "Unauthorized" else (500, {"message": None})
         (statement,) = decision["policyDocument"]["Statement"]
-        if statement["Effect"] != "Allow":
+        covers = re.fullmatch(".*".join(map(re.escape, statement["Resource"].split("*"))), method_arn)
+        if statement["Effect"] != "Allow" or not covers:
             return 403, {"message": "User is not authorized to access this resource with an explicit deny"}
         event = _proxy_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, ANONYMOUS)
         event["requestContext"]["authorizer"] = {"principalId": decision["principalId"], **decision["context"]}

@@ -91,11 +91,39 @@ def test_a_token_minted_for_another_api_proves_nothing_here(sts: FakeSts) -> Non
     assert len(sts.received) == 1  # STS itself refused: its signature covers the other id
 
 
-def test_an_expired_token_is_refused(sts: FakeSts) -> None:
+def test_a_token_sts_no_longer_accepts_is_refused(sts: FakeSts, monkeypatch: pytest.MonkeyPatch) -> None:
     token = token_of()
-    sts.now = lambda: datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=901)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=901)
+    sts.now = lambda: later
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize(token)
+
+
+@pytest.mark.parametrize("age", [601, -61])
+def test_a_token_older_than_ten_minutes_or_from_the_future_is_never_sent(
+    sts: FakeSts, monkeypatch: pytest.MonkeyPatch, age: int
+) -> None:
+    token = token_of()
+    then = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=age)
+    monkeypatch.setattr(authorizer, "_now", lambda: then)
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token)
+    assert sts.received == []
+
+
+def test_another_base64_spelling_of_a_valid_token_is_refused(sts: FakeSts) -> None:
+    token = token_of()
+    url, encoded = url_of(token), token.split(".", 1)[1]
+    assert len(encoded) % 4 != 0, "the last character must carry spare bits for a second spelling"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    same_bytes = [
+        c for c in alphabet
+        if c != encoded[-1] and base64.urlsafe_b64decode(encoded[:-1] + c + "=" * (-len(encoded) % 4)) == url.encode()
+    ]
+    assert same_bytes, "no second spelling found: the test would prove nothing"
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize("orders-api-v1." + encoded[:-1] + same_bytes[0])
+    assert sts.received == []
 
 
 VALID = "https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
@@ -120,6 +148,11 @@ VALID = "https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2
         lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=-1"),
         lambda url: url.replace("%3Bx-orders-api-id", ""),
         lambda url: url.replace("Version=2011-06-15", "Version=2011-06-15x"),
+        # Respellings of a valid URL: each would be another key of API Gateway's cache.
+        lambda url: url.replace("GetCallerIdentity", "GetCallerIdentit%79"),
+        lambda url: url.replace("Action=GetCallerIdentity&Version=2011-06-15", "Version=2011-06-15&Action=GetCallerIdentity"),
+        lambda url: url.replace("%2F", "%2f"),
+        lambda url: url.replace("/?", "/?&"),
     ],
 )
 def test_a_token_that_is_not_exactly_a_presigned_get_caller_identity_is_never_sent(sts: FakeSts, forge: Any) -> None:

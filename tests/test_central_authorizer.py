@@ -138,6 +138,11 @@ def test_the_authorizer_id_comes_with_the_api_id_from_phase_one(tmp_path: Any) -
             "regional with access_mode lambda-authorizer",
         ),
         ({"authorizer_account": "999988887777"}, "authorizer_account", "no value unless access_mode is lambda-authorizer"),
+        (
+            {**AUTHORIZER, "allowed_principal_arns": "arn:aws:iam::444455556666:role/team/orders-*"},
+            "allowed_principal_arns",
+            "the authorizer admits roles by name only",
+        ),
     ],
 )
 def test_bad_authorizer_settings_name_the_key(overrides: dict[str, Any], key: str, expected: str) -> None:

@@ -8,7 +8,8 @@ anything (https, exactly STS's host, path /, one GetCallerIdentity, the SigV4 qu
 parameters and nothing else, both headers signed, at most 900 s), then sends it to STS
 with this API's id in that header: STS answers with the caller's ARN only if the
 signature holds, so a token minted for another API, or forged, or expired, proves
-nothing. The caller's role is then admitted like the resource policy admits it.
+nothing. The caller's role is then admitted by name, as the resource policy admits
+the requestor roles (patterns with a role path are refused in this mode).
 
 Any malformed token, STS refusal or outage answers Unauthorized (401); an unadmitted
 caller gets a Deny (403). Nothing else raises, and nothing but an admitted caller is
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 import logging
 import os
@@ -39,19 +41,15 @@ TOKEN_PREFIX = "orders-api-v1."
 MAX_TOKEN_LENGTH = 8192
 API_ID_HEADER = "x-orders-api-id"
 MAX_EXPIRES_SECONDS = 900
-REQUIRED_PARAMETERS = frozenset(
-    {
-        "Action",
-        "Version",
-        "X-Amz-Algorithm",
-        "X-Amz-Credential",
-        "X-Amz-Date",
-        "X-Amz-Expires",
-        "X-Amz-SignedHeaders",
-        "X-Amz-Signature",
-    }
-)
-OPTIONAL_PARAMETERS = frozenset({"X-Amz-Security-Token"})
+# The query as botocore presigns it, in its order: one spelling per token, so that
+# API Gateway's cache (keyed on the token) cannot be bypassed by respelling one.
+PARAMETERS = ("Action", "Version", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders")
+SESSION_TOKEN, SIGNATURE = "X-Amz-Security-Token", "X-Amz-Signature"
+# STS accepts a presigned URL for 15 minutes after X-Amz-Date whatever X-Amz-Expires
+# says, and API Gateway keeps an Allow for 5 minutes: a token older than 10 minutes
+# is refused, so that no Allow outlives 15 minutes after signing.
+MAX_TOKEN_AGE_SECONDS = 600
+MAX_CLOCK_SKEW_SECONDS = 60
 ASSUMED_ROLE_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+")
 IAM_ROLE_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):role/.+")
 STS_NAMESPACE = "{https://sts.amazonaws.com/doc/2011-06-15/}"
@@ -113,6 +111,8 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
         url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii")
     except (binascii.Error, ValueError):
         raise Unauthorized() from None
+    if base64.urlsafe_b64encode(url.encode()).decode().rstrip("=") != encoded:
+        raise Unauthorized()  # a second spelling of the same bytes
     parts = urllib.parse.urlsplit(url)
     hosts = {f"sts.{settings['region']}.{settings['domain']}", f"sts.{settings['domain']}"}
     # netloc, not hostname: no user info, no port, nothing around the host.
@@ -124,7 +124,11 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
         raise Unauthorized() from None
     names = [name for name, _ in pairs]
     parameters = dict(pairs)
-    if len(names) != len(parameters) or not REQUIRED_PARAMETERS <= set(names) <= REQUIRED_PARAMETERS | OPTIONAL_PARAMETERS:
+    if names not in ([*PARAMETERS, SIGNATURE], [*PARAMETERS, SESSION_TOKEN, SIGNATURE]):
+        raise Unauthorized()
+    # What is sent is rebuilt from what was checked, in the one spelling allowed.
+    canonical = f"{parts.scheme}://{parts.netloc}/?{urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote, safe='')}"
+    if canonical != url:
         raise Unauthorized()
     signed_headers = parameters["X-Amz-SignedHeaders"].split(";")
     expires = parameters["X-Amz-Expires"]
@@ -135,9 +139,23 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
         or not {"host", API_ID_HEADER} <= set(signed_headers)
         or not expires.isdigit()
         or not 0 < int(expires) <= MAX_EXPIRES_SECONDS
+        or not _recent(parameters["X-Amz-Date"])
     ):
         raise Unauthorized()
-    return url
+    return canonical
+
+
+def _recent(amz_date: str) -> bool:
+    try:
+        signed_at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return False
+    age = (_now() - signed_at).total_seconds()
+    return -MAX_CLOCK_SKEW_SECONDS <= age <= MAX_TOKEN_AGE_SECONDS
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
 def ask_sts(url: str, api_id: str) -> tuple[str, str]:
@@ -166,7 +184,8 @@ def ask_sts(url: str, api_id: str) -> tuple[str, str]:
 
 def role_of(caller_arn: str) -> str | None:
     """The IAM role behind a caller: its own ARN for a role, the role of an assumed-role
-    session (an assumed-role ARN has no role path: role names are unique in an account)."""
+    session. An assumed-role ARN has no role path, so roles are admitted by name
+    (unique in an account); the configuration refuses patterns with a path here."""
     session = ASSUMED_ROLE_ARN.fullmatch(caller_arn)
     if session:
         return f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
