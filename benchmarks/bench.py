@@ -44,6 +44,7 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     rows: list[Row] = []
     rows += signing_cost()
+    rows += identity_tokens()
     port, stop = start_gateway_double()
     try:
         rows += warm_calls(port)
@@ -76,6 +77,56 @@ def signing_cost() -> list[Row]:
         per_call = statistics.median(t / 1000 for t in timeit.repeat(sign(method, body), number=1000, repeat=15))
         rows.append((f"sign {name}", f"{per_call * 1e6:.0f} us", "<= 150 us", per_call <= 150e-6))
     return rows
+
+
+def identity_tokens() -> list[Row]:
+    """lambda-authorizer mode: the requestor minting its token (a presigned STS URL),
+    reusing it, and the authorizer's decision when STS answers at once (its own cost:
+    checking the token, reading STS's answer, the policy)."""
+    import os
+
+    from lambda_src.authorizer import handler as authorizer
+
+    target = requestor.Target(base_url=URL.rsplit("/", 1)[0], region="eu-west-1", token_api_id="a1b2c3d4e5")
+
+    def mint() -> None:
+        requestor._tokens.clear()
+        requestor.identity_token(CREDENTIALS, target)
+
+    def reuse() -> None:
+        requestor.identity_token(CREDENTIALS, target)
+
+    answer = (
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+        "<Arn>arn:aws:sts::444455556666:assumed-role/orders-api-requestor-prod-eu-west-1/fn</Arn>"
+        "<Account>444455556666</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+    ).encode()
+
+    class InstantSts:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            return type("Answer", (), {"status": 200, "data": answer})()
+
+    os.environ.update(
+        API_ID="a1b2c3d4e5", API_ACCOUNT="111122223333", API_REGION="eu-west-1", STAGE="prod", PARTITION="aws",
+        PARTITION_DOMAIN="amazonaws.com",
+        ADMITTED_PRINCIPALS='["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]',
+    )
+    authorizer.HTTP = InstantSts()
+    token = requestor.identity_token(CREDENTIALS, target).value
+    event = {"type": "TOKEN", "authorizationToken": token, "methodArn": "arn:aws:execute-api:eu-west-1:1:a/prod/GET/"}
+
+    def decide() -> None:
+        authorizer.handler(event, None)
+
+    def median(once: Callable[[], None]) -> float:
+        return statistics.median(t / 1000 for t in timeit.repeat(once, number=1000, repeat=15))
+
+    minting, reusing, deciding = median(mint), median(reuse), median(decide)
+    return [
+        ("mint identity token (presign GetCallerIdentity)", f"{minting * 1e6:.0f} us", "<= 300 us", minting <= 300e-6),
+        ("reuse identity token", f"{reusing * 1e6:.1f} us", "<= 5 us (free)", reusing <= 5e-6),
+        ("authorizer decision, STS answering at once", f"{deciding * 1e6:.0f} us", "", None),
+    ]
 
 
 def _serve(connection: Any) -> None:

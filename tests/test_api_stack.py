@@ -141,6 +141,8 @@ API_GATEWAY_DERIVED = {
     "$context.identity.sourceIp", "$context.httpMethod", "$context.resourcePath", "$context.status",
     "$context.responseLatency", "$context.integrationLatency", "$context.error.responseType",
     "$context.authenticate.status", "$context.authorize.status",
+    # Set by the central authorizer from what STS vouched for (ARNs admit no quote).
+    "$context.authorizer.principalId", "$context.authorizer.callerArn",
 }
 
 

@@ -47,6 +47,9 @@ REST_ACCESS_LOG_FIELDS = {
     "resourcePath": "$context.resourcePath",
     "authenticateStatus": "$context.authenticate.status",
     "authorizeStatus": "$context.authorize.status",
+    # lambda-authorizer mode: the caller the central authorizer proved with STS.
+    "authorizerPrincipalId": "$context.authorizer.principalId",
+    "authorizerCallerArn": "$context.authorizer.callerArn",
 }
 HTTP_ACCESS_LOG_FIELDS = {
     **_CALLER,
