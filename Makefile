@@ -28,7 +28,7 @@ SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS)
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
-.PHONY: setup synth test bench clean bootstrap deploy-api deploy-authorizer deploy-client smoke destroy-client destroy-authorizer destroy-api
+.PHONY: setup synth test bench clean bootstrap deploy-api deploy-authorizer deploy-client deploy-org smoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY)
 
@@ -82,6 +82,14 @@ deploy-authorizer: setup
 deploy-client: setup
 	$(need-profile)
 	$(CDK) deploy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+
+# Phase two, client_org_units: the guard (an SCP) and the StackSet of requestors, from the
+# account that manages Organizations policies and StackSets (with different accounts,
+# deploy OrgGuardStack and ClientStackSet each with its own: make deploy-org STACKS=...).
+STACKS ?= OrgGuardStack ClientStackSet
+deploy-org: setup
+	$(need-profile)
+	$(CDK) deploy $(STACKS) --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 # Invoke the deployed requestor unsigned and signed, and judge the answers.
 smoke: setup

@@ -17,6 +17,8 @@ import aws_cdk as cdk
 from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
 from stacks.client.client_stack import ClientStack
+from stacks.org.client_stackset import ClientStackSet
+from stacks.org.guard_stack import ORGANIZATIONS_REGION, OrgGuardStack
 from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
 from stacks.phases.pending_stack import PendingStack
 from stacks.phases.phase_one_outputs import OUTPUTS_FILE_NAME, ApiIdChoice, choose_api_id
@@ -65,7 +67,41 @@ def build_stacks(
         client_stacks.append(stack)
     if config.access_mode == LAMBDA_AUTHORIZER:
         build_authorizer_stack(app, config, api_id)
+    if config.org_rollout is not None:
+        build_org_rollout(app, config, api_id)
+    elif config.org_id is not None:
+        cdk.Annotations.of(api_stack).add_warning_v2(
+            "orders-api:org-admission-unguarded",
+            "org_id admits the requestor role by its name in every account of the organization: anyone who may "
+            "create IAM roles in any member account can create one of that name and call the API. Roll the "
+            "client side out with client_org_units (a StackSet and a service control policy that lets only it "
+            "create or change that role), or list client_accounts instead of org_id.",
+        )
     return api_stack, client_stacks
+
+
+def build_org_rollout(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> None:
+    """The StackSet of client stacks and the guard on the requestor role's name."""
+    rollout = config.org_rollout
+    env = cdk.Environment(account=rollout.stackset_account, region=config.client_region.name)
+    if api_id.api_id is None:
+        PendingStack(app, "ClientStackSet", reason=api_id.problem, env=env)
+    else:
+        ClientStackSet(
+            app,
+            "ClientStackSet",
+            config=dataclasses.replace(config, api_id=api_id.api_id),
+            context=app.node.get_all_context(),
+            env=env,
+            description="Orders API requestors in every account of the OUs (service-managed StackSet)",
+        )
+    OrgGuardStack(
+        app,
+        "OrgGuardStack",
+        config=config,
+        env=cdk.Environment(account=rollout.policy_account, region=ORGANIZATIONS_REGION[config.api_region.partition]),
+        description="Service control policy: only the StackSet rollout may create or change the requestor role",
+    )
 
 
 def build_authorizer_stack(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> AuthorizerStack | PendingStack:

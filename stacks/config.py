@@ -23,6 +23,7 @@ from stacks.context_values import (
     LAMBDA_AUTHORIZER,
     ClientNetwork,
     ConfigError,
+    OrgRollout,
     Region,
     invoker_role_name,
     is_unset,
@@ -40,6 +41,7 @@ from stacks.context_values import (
     parse_number,
     parse_org_id,
     parse_org_paths,
+    parse_org_rollout,
     parse_region,
     parse_role_arns,
     parse_stage,
@@ -116,6 +118,8 @@ class AppConfig:
     # access_mode lambda-authorizer: the security account and, from phase one, the authorizer's id.
     authorizer_account: str | None = None
     authorizer_id: str | None = None
+    # client_org_units: the client side rolled out by a StackSet to OUs, with a guard.
+    org_rollout: OrgRollout | None = None
 
     @property
     def authorizer_function_arn(self) -> str:
@@ -255,4 +259,5 @@ class AppConfig:
             create_vpc_endpoint=create_vpc_endpoint,
             authorizer_account=authorizer_account,
             authorizer_id=authorizer_id,
+            org_rollout=parse_org_rollout(get, org_id, endpoint_type),
         )

@@ -61,7 +61,14 @@ KNOWN_KEYS = (
     "authorizer_account",
     "authorizer_region",
     "authorizer_id",
+    "client_org_units",
+    "stackset_account",
+    "stackset_call_as",
+    "policy_account",
+    "stackset_max_concurrent_percentage",
+    "stackset_failure_tolerance_percentage",
 )
+ORG_ROLLOUT_KEYS = KNOWN_KEYS[-6:]
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
 RESOURCE_POLICY = "resource-policy"
@@ -69,6 +76,8 @@ ASSUME_ROLE = "assume-role"
 LAMBDA_AUTHORIZER = "lambda-authorizer"
 ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER)
 AUTHORIZER_ID_PATTERN = re.compile(r"[a-z0-9]{6}")
+ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32}")
+CALL_AS = ("SELF", "DELEGATED_ADMIN")
 # The authorizer function's name is the contract between ApiStack and AuthorizerStack.
 AUTHORIZER_FUNCTION_PREFIX = "orders-api-authz"
 REST = "rest"
@@ -120,6 +129,19 @@ class Region:
     name: str
     partition: str
     domain_suffix: str
+
+
+@dataclass(frozen=True)
+class OrgRollout:
+    """The client side rolled out to every account of some OUs by a service-managed
+    StackSet, guarded by an SCP on the requestor role's name."""
+
+    org_units: tuple[str, ...]
+    stackset_account: str
+    call_as: str
+    policy_account: str
+    max_concurrent_percentage: int
+    failure_tolerance_percentage: int
 
 
 @dataclass(frozen=True)
@@ -433,6 +455,39 @@ def parse_authorizer(
     ):
         raise ConfigError("authorizer_id", authorizer_id, "ApiStack's AuthorizerId output, 6 lowercase letters and digits")
     return account, None if is_unset(authorizer_id) else authorizer_id
+
+
+def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_type: str) -> OrgRollout | None:
+    """client_org_units and what goes with them; None when the client side is deployed
+    account by account."""
+    units = parse_list("client_org_units", get("client_org_units"), "organizational unit ids")
+    if not units:
+        for key in ORG_ROLLOUT_KEYS[1:]:
+            if not is_unset(get(key)):
+                raise ConfigError(key, get(key), "no value unless client_org_units is set")
+        return None
+    if org_id is None:
+        raise ConfigError("client_org_units", units, "no value unless org_id is set: the API admits the OUs' accounts through it")
+    if endpoint_type == PRIVATE:
+        raise ConfigError("client_org_units", units, f"no value with endpoint_type {PRIVATE}: each account needs its own VPC settings")
+    for unit in units:
+        if not isinstance(unit, str) or not ORG_UNIT_PATTERN.fullmatch(unit):
+            raise ConfigError("client_org_units", unit, "an organizational unit id such as ou-ab12-cdefgh34, or the root r-ab12")
+    stackset_account = parse_account("stackset_account", get("stackset_account"))
+    call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
+    policy_value = get("policy_account")
+    return OrgRollout(
+        org_units=units,
+        stackset_account=stackset_account,
+        call_as=call_as,
+        policy_account=stackset_account if is_unset(policy_value) else parse_account("policy_account", policy_value),
+        max_concurrent_percentage=int(
+            parse_number("stackset_max_concurrent_percentage", get("stackset_max_concurrent_percentage"), default=25, maximum=100, whole=True)
+        ),
+        failure_tolerance_percentage=int(
+            parse_number("stackset_failure_tolerance_percentage", get("stackset_failure_tolerance_percentage"), default=10, maximum=100, whole=True)
+        ),
+    )
 
 
 def authorizer_function_name(stage: str, api_region: str) -> str:

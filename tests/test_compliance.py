@@ -31,7 +31,15 @@ MODES = {
     "private": PRIVATE,
     "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
     "lambda-authorizer": {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777", "authorizer_id": "abc123"},
+    "org-rollout": {
+        "org_id": "o-a1b2c3d4e5",
+        "client_org_units": "ou-ab12-cdefgh34",
+        "stackset_account": "111122223333",
+        "policy_account": "222233334444",
+    },
 }
+# Stacks beyond ApiStack and ClientStack, by mode.
+MORE_STACKS = {"lambda-authorizer": ["AuthorizerStack"], "org-rollout": ["ClientStackSet", "OrgGuardStack"]}
 INVOKER_PATH_PARAMETER = (
     "AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"
 )
@@ -54,6 +62,7 @@ ACKNOWLEDGED["private"] = ACKNOWLEDGED["resource-policy"]
 ACKNOWLEDGED["private-assume-role-endpoints"] = ACKNOWLEDGED["assume-role"]
 # No execute-api permission anywhere: the authorizer admits callers.
 ACKNOWLEDGED["lambda-authorizer"] = ACKNOWLEDGED_FOR_THE_REST_API
+ACKNOWLEDGED["org-rollout"] = ACKNOWLEDGED["resource-policy"]
 CHECKOV_SKIPPED = {
     "AWS::Logs::LogGroup": {"CKV_AWS_158"},
     "AWS::Lambda::Function": {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173"},
@@ -164,8 +173,10 @@ def test_checkov_finds_nothing_in_any_template(assemblies: dict[str, pathlib.Pat
 
 
 def test_cfn_lint_with_no_check_ignored_finds_nothing_in_any_template(templates: dict[str, dict]) -> None:
-    expected = [f"{mode}/{stack}.template.json" for mode in MODES for stack in ("ApiStack", "ClientStack")]
-    assert sorted(templates) == sorted(expected + ["lambda-authorizer/AuthorizerStack.template.json"])
+    expected = [
+        f"{mode}/{stack}.template.json" for mode in MODES for stack in ["ApiStack", "ClientStack", *MORE_STACKS.get(mode, [])]
+    ]
+    assert sorted(templates) == sorted(expected)
     for name, template in templates.items():
         matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))
         assert [str(match) for match in matches] == [], name

@@ -292,3 +292,22 @@ def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(sess
 def test_the_central_authorizers_refusals_get_their_causes(session: StubbedSession, signed: dict, cause: str) -> None:
     session.answer({"ok": False, "signed": signed, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
     assert smoke.run(session, "ClientStack", "444455556666").lines[-1].startswith(f"cause: {cause}")
+
+
+def test_a_member_accounts_stackset_instance_is_judged_from_the_member_template(tmp_path: pathlib.Path) -> None:
+    member = {
+        "Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": FUNCTION}}},
+        "Outputs": {"ApiType": {"Value": "rest"}, "EndpointType": {"Value": "regional"}, "AccessMode": {"Value": "resource-policy"}},
+    }
+    stack_set = {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": json.dumps(member)}}
+    (tmp_path / "ClientStackSet.template.json").write_text(json.dumps({"Resources": {"S": stack_set}}))
+    assert smoke.member_template_of(tmp_path) == member
+    session = StubbedSession()
+    payload = json.dumps({"ok": True, "signed": SERVED, "unsigned": REFUSED}).encode()
+    session.stubs["lambda"].add_response(
+        "invoke",
+        {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))},
+        {"FunctionName": FUNCTION, "Payload": json.dumps({"compare_unsigned": True})},
+    )
+    with session.stubs["lambda"]:
+        assert smoke.run_member(session, member).ok

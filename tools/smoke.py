@@ -157,15 +157,36 @@ def run(session: Any, stack_name: str, expected_account: str) -> Verdict:
     if account != expected_account:
         raise SmokeError(f"the profile is for account {account}, but {stack_name} is in {expected_account}")
     outputs = stack_outputs(session.client("cloudformation"), stack_name)
-    # Client stacks deployed before these outputs called a regional REST API.
-    kind = (
-        "authorizer"
-        if outputs.get("AccessMode") == "lambda-authorizer"
-        else "private"
-        if outputs.get("EndpointType") == "private"
-        else outputs.get("ApiType", "rest")
-    )
-    return judge(invoke_requestor(session.client("lambda"), outputs["RequestorFunctionName"]), kind)
+    return judge(invoke_requestor(session.client("lambda"), outputs["RequestorFunctionName"]), kind_of(outputs))
+
+
+def kind_of(outputs: dict[str, str]) -> str:
+    """How the API words its refusals; client stacks deployed before these outputs
+    called a regional REST API."""
+    if outputs.get("AccessMode") == "lambda-authorizer":
+        return "authorizer"
+    if outputs.get("EndpointType") == "private":
+        return "private"
+    return outputs.get("ApiType", "rest")
+
+
+def run_member(session: Any, member_template: dict[str, Any]) -> Verdict:
+    """A member account's StackSet instance: its requestor and kind, from the member
+    template that cdk.out holds (the instance's stack name is the StackSet's to choose)."""
+    outputs = {name: output["Value"] for name, output in member_template.get("Outputs", {}).items()}
+    (function,) = [r for r in member_template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    return judge(invoke_requestor(session.client("lambda"), function["Properties"]["FunctionName"]), kind_of(outputs))
+
+
+def member_template_of(out_dir: pathlib.Path) -> dict[str, Any]:
+    try:
+        (stack_set,) = [
+            r for r in json.loads((out_dir / "ClientStackSet.template.json").read_text())["Resources"].values()
+            if r["Type"] == "AWS::CloudFormation::StackSet"
+        ]
+        return json.loads(stack_set["Properties"]["TemplateBody"])
+    except (OSError, ValueError, KeyError) as error:
+        raise SmokeError(f"ClientStackSet is not in {out_dir} ({error}); run `make synth` with client_org_units") from None
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -237,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         account, region = stack_environment(args.manifest, args.stack)
         session = boto3.Session(profile_name=args.profile, region_name=region)
-        verdict = run(session, args.stack, account)
+        if args.stack == "ClientStackSet":  # the profile is any member account's
+            verdict = run_member(session, member_template_of(args.manifest.parent))
+        else:
+            verdict = run(session, args.stack, account)
     except (SmokeError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         print(f"smoke test could not run: {error}", file=sys.stderr)
         return 2

@@ -19,9 +19,12 @@ from stacks.shared.python_function import PythonFunction
 class ClientStack(Stack):
     """Exposes `requestor` (its PythonFunction) and, for a private API, `network` (its
     RequestorNetwork). Needs `config.api_id`: until phase one has produced it, app.py
-    builds a PendingStack under this stack's name."""
+    builds a PendingStack under this stack's name. `inline_code`: the requestor's code
+    in the template, for the StackSet's template (stacks/org/member_template.py)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: AppConfig, inline_code: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         # A private API is reached from the client's VPC only.
         self.network: RequestorNetwork | None = None
@@ -54,7 +57,11 @@ class ClientStack(Stack):
             # ApiStack admits this exact name: in its resource policy, or in assume-role
             # mode in its invoker role's trust policy.
             role_name=config.requestor_role_name,
+            # In a StackSet, a name the organization's guard protects like the role's.
+            function_name=config.requestor_role_name if inline_code else None,
             network=self.network,
+            # In a StackSet's template: the code in the template, no asset bucket.
+            inline=inline_code,
         )
         if config.access_mode == ASSUME_ROLE:
             self.requestor.role.add_to_principal_policy(

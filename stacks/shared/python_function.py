@@ -20,7 +20,8 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 class PythonFunction(Construct):
-    """A handler from `lambda_src/<source>/handler.py`, deployed without bundling.
+    """A handler from `lambda_src/<source>/handler.py`, deployed without bundling, as an
+    asset or (`inline`) in the template itself.
 
     Its role gets only what the function needs to write its own log group and
     traces (and, in a VPC, to manage its network interfaces): no AWS managed policy,
@@ -39,6 +40,7 @@ class PythonFunction(Construct):
         role_name: str | None = None,
         function_name: str | None = None,
         network: VpcPlacement | None = None,
+        inline: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -59,9 +61,8 @@ class PythonFunction(Construct):
             "Function",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            handler="handler.handler",
-            # Bytecode caches left by the tests must not change the asset's hash.
-            code=lambda_.Code.from_asset(str(LAMBDA_SRC / source), exclude=["__pycache__", "*.pyc"]),
+            handler="index.handler" if inline else "handler.handler",
+            code=_inline_code(source) if inline else _asset_code(source),
             description=description,
             environment=environment,
             timeout=timeout,
@@ -134,3 +135,18 @@ class VpcPlacement(Protocol):
     vpc: ec2.IVpc
     subnets: ec2.SubnetSelection
     security_group: ec2.ISecurityGroup
+
+
+def _asset_code(source: str) -> lambda_.Code:
+    # Bytecode caches left by the tests must not change the asset's hash.
+    return lambda_.Code.from_asset(str(LAMBDA_SRC / source), exclude=["__pycache__", "*.pyc"])
+
+
+def _inline_code(source: str) -> lambda_.Code:
+    """The handler's source in the template itself (CloudFormation puts it in index.py):
+    a template that needs no asset bucket, for a StackSet that deploys it to accounts
+    that were never bootstrapped. Only for a handler that is one file."""
+    files = [path for path in (LAMBDA_SRC / source).iterdir() if path.is_file()]
+    if [path.name for path in files] != ["handler.py"]:
+        raise ValueError(f"lambda_src/{source} must be handler.py alone to be inlined, not {sorted(p.name for p in files)}")
+    return lambda_.Code.from_inline(files[0].read_text())

@@ -1,0 +1,78 @@
+"""The guard that makes admission by organization safe: with org_id the API admits the
+requestor role by its name in any member account, so nobody but the StackSet rollout
+may create, change or use a role (or function) of that name in the OUs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_organizations as organizations
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.context_values import REQUESTOR_ROLE_PREFIX
+
+# Service-managed StackSets run in each member account as this role
+# (AWS's CloudFormationStackSetsOrgAdminServiceRolePolicy assumes arn:aws:iam::*:role/stacksets-exec-*).
+STACKSETS_EXECUTION_ROLE = "stacksets-exec-*"
+# AWS Organizations is a global service whose endpoint is in this region of each partition.
+ORGANIZATIONS_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
+# Every way to create or take over the requestor role, or the function that runs as it.
+PROTECTED_ACTIONS = {
+    "CreateOrDeleteTheRole": ["iam:CreateRole", "iam:DeleteRole"],
+    "ChangeWhoMayAssumeIt": ["iam:UpdateAssumeRolePolicy"],
+    "ChangeItsPermissions": [
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRolePermissionsBoundary",
+    ],
+    "ChangeItsSettingsOrTags": ["iam:UpdateRole", "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole"],
+    "PassIt": ["iam:PassRole"],
+}
+PROTECTED_FUNCTION_ACTIONS = [
+    "lambda:CreateFunction",
+    "lambda:DeleteFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PublishVersion",
+    "lambda:CreateAlias",
+    "lambda:UpdateAlias",
+    "lambda:AddPermission",
+    "lambda:PutFunctionConcurrency",
+]
+
+
+def guard_policy(partition: str) -> dict[str, Any]:
+    role = f"arn:{partition}:iam::*:role/{REQUESTOR_ROLE_PREFIX}-*"
+    function = f"arn:{partition}:lambda:*:*:function:{REQUESTOR_ROLE_PREFIX}-*"
+    exception = {"ArnNotLike": {"aws:PrincipalArn": f"arn:{partition}:iam::*:role/{STACKSETS_EXECUTION_ROLE}"}}
+    statements = [
+        {"Sid": sid, "Effect": "Deny", "Action": actions, "Resource": role, "Condition": exception}
+        for sid, actions in PROTECTED_ACTIONS.items()
+    ]
+    statements.append(
+        {"Sid": "ChangeTheFunction", "Effect": "Deny", "Action": PROTECTED_FUNCTION_ACTIONS, "Resource": function, "Condition": exception}
+    )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class OrgGuardStack(Stack):
+    """A service control policy on the rollout's OUs, created from the account that may
+    manage Organizations policies (`org_rollout.policy_account`). Exposes `policy`."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.policy = organizations.CfnPolicy(
+            self,
+            "RequestorRoleGuard",
+            name=f"orders-api-requestor-guard-{config.stage}",
+            description="Only the StackSet rollout may create, change or use the orders API requestor role",
+            type="SERVICE_CONTROL_POLICY",
+            content=guard_policy(config.api_region.partition),
+            target_ids=list(config.org_rollout.org_units),
+        )
+        CfnOutput(self, "GuardPolicyId", value=self.policy.attr_id)

@@ -1,0 +1,220 @@
+"""client_org_units: the StackSet that rolls the client side out to OUs, its member
+template (the same ClientStack, inline code, no bootstrap), and the guard (an SCP)
+that makes admission by organization safe, checked by an IAM policy evaluator."""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Annotations, Match, Template
+from cfnlint.api import ManualArgs, lint
+
+import app as cdk_app
+from stacks.config import ConfigError
+from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS
+from stacks.org.member_template import TEMPLATE_BODY_LIMIT
+from tests.conftest import NO_OUTPUTS_FILE, config_from, suite_context, synthesize
+
+collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]  # principalmapper 1.1.5
+collections.MutableMapping = collections.abc.MutableMapping  # type: ignore[attr-defined]
+from principalmapper.common import Node, Policy  # noqa: E402
+from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+
+ROLLOUT = {
+    "org_id": "o-a1b2c3d4e5",
+    "client_org_units": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
+    "stackset_account": "111122223333",
+    "policy_account": "222233334444",
+}
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, Any]:
+    app = cdk_app.new_app(context=suite_context(**ROLLOUT))
+    config = cdk_app.load_config(app)
+    api_stack, (client_stack,) = cdk_app.build_stacks(app, config, NO_OUTPUTS_FILE)
+    stackset = app.node.find_child("ClientStackSet")
+    return {
+        "stackset": Template.from_stack(stackset),
+        "member": stackset.template,
+        "client": Template.from_stack(client_stack).to_json(),
+        "guard": Template.from_stack(app.node.find_child("OrgGuardStack")),
+        "guard_stack": app.node.find_child("OrgGuardStack"),
+        "stackset_stack": stackset,
+        "api_stack": api_stack,
+    }
+
+
+def test_a_service_managed_stackset_deploys_to_the_ous_automatically(stacks: dict[str, Any]) -> None:
+    stacks["stackset"].has_resource_properties(
+        "AWS::CloudFormation::StackSet",
+        {
+            "StackSetName": "orders-api-requestor-prod",
+            "PermissionModel": "SERVICE_MANAGED",
+            "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": False},
+            "CallAs": "SELF",
+            "Capabilities": ["CAPABILITY_NAMED_IAM"],
+            "ManagedExecution": {"Active": True},
+            "OperationPreferences": {
+                "MaxConcurrentPercentage": 25,
+                "FailureTolerancePercentage": 10,
+                "RegionConcurrencyType": "PARALLEL",
+            },
+            "StackInstancesGroup": [
+                {
+                    "DeploymentTargets": {"OrganizationalUnitIds": ["ou-ab12-cdefgh34", "ou-ab12-ijklmn56"]},
+                    "Regions": ["eu-west-1"],
+                }
+            ],
+        },
+    )
+
+
+def test_the_stackset_lives_in_the_stackset_account_and_the_guard_with_organizations(stacks: dict[str, Any]) -> None:
+    assert (stacks["stackset_stack"].account, stacks["stackset_stack"].region) == ("111122223333", "eu-west-1")
+    assert (stacks["guard_stack"].account, stacks["guard_stack"].region) == ("222233334444", "us-east-1")
+
+
+def test_the_member_template_is_the_stacksets_body(stacks: dict[str, Any]) -> None:
+    (stackset,) = stacks["stackset"].find_resources("AWS::CloudFormation::StackSet").values()
+    assert json.loads(stackset["Properties"]["TemplateBody"]) == stacks["member"]
+
+
+def test_the_member_template_needs_no_bootstrap_and_fits_inline(stacks: dict[str, Any]) -> None:
+    member = stacks["member"]
+    assert "Parameters" not in member and "Rules" not in member  # no BootstrapVersion check
+    assert "S3Bucket" not in json.dumps(member)  # no asset
+    (function,) = [r for r in member["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert function["Properties"]["Code"]["ZipFile"].startswith('"""Requestor: calls the orders API')
+    assert function["Properties"]["Handler"] == "index.handler"
+    # The name the guard protects, like the role's.
+    assert function["Properties"]["FunctionName"] == "orders-api-requestor-prod-eu-west-1"
+    assert len(json.dumps(member, separators=(",", ":"))) < TEMPLATE_BODY_LIMIT
+
+
+def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def test_the_member_template_is_the_client_stack_built_by_the_same_code(stacks: dict[str, Any]) -> None:
+    member, client = stacks["member"], stacks["client"]
+    (role,), (client_role,) = of_type(member, "AWS::IAM::Role"), of_type(client, "AWS::IAM::Role")
+    assert role == client_role
+    assert of_type(member, "AWS::IAM::Policy") == of_type(client, "AWS::IAM::Policy")
+    (function,), (client_function,) = of_type(member, "AWS::Lambda::Function"), of_type(client, "AWS::Lambda::Function")
+    differ = {"Code", "Handler", "FunctionName"}
+    assert {k: v for k, v in function.items() if k not in differ} == {k: v for k, v in client_function.items() if k not in differ}
+
+
+def test_cfn_lint_finds_nothing_in_the_member_template(stacks: dict[str, Any]) -> None:
+    assert [str(m) for m in lint(json.dumps(stacks["member"]), config=ManualArgs(regions=["eu-west-1"]))] == []
+
+
+def guard_statements(stacks: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (policy,) = stacks["guard"].find_resources("AWS::Organizations::Policy").values()
+    assert (policy["Properties"]["Type"], policy["Properties"]["TargetIds"]) == (
+        "SERVICE_CONTROL_POLICY",
+        ["ou-ab12-cdefgh34", "ou-ab12-ijklmn56"],
+    )
+    return {s["Sid"]: s for s in policy["Properties"]["Content"]["Statement"]}
+
+
+EXCEPT_STACKSETS = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/stacksets-exec-*"}}
+
+
+@pytest.mark.parametrize("group", sorted(PROTECTED_ACTIONS))
+def test_the_guard_denies_each_way_to_take_the_role(stacks: dict[str, Any], group: str) -> None:
+    assert guard_statements(stacks)[group] == {
+        "Sid": group,
+        "Effect": "Deny",
+        "Action": PROTECTED_ACTIONS[group],
+        "Resource": "arn:aws:iam::*:role/orders-api-requestor-*",
+        "Condition": EXCEPT_STACKSETS,
+    }
+
+
+def test_the_guard_denies_changing_the_function_that_runs_as_the_role(stacks: dict[str, Any]) -> None:
+    assert guard_statements(stacks)["ChangeTheFunction"] == {
+        "Sid": "ChangeTheFunction",
+        "Effect": "Deny",
+        "Action": PROTECTED_FUNCTION_ACTIONS,
+        "Resource": "arn:aws:lambda:*:*:function:orders-api-requestor-*",
+        "Condition": EXCEPT_STACKSETS,
+    }
+
+
+def test_the_stacksets_execution_role_is_the_only_exception(stacks: dict[str, Any]) -> None:
+    assert {json.dumps(s["Condition"]) for s in guard_statements(stacks).values()} == {json.dumps(EXCEPT_STACKSETS)}
+    assert {s["Effect"] for s in guard_statements(stacks).values()} == {"Deny"}
+
+
+FULL_AWS_ACCESS = Policy(
+    "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess",
+    "FullAWSAccess",
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+)
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+
+
+@pytest.mark.parametrize(
+    ("principal", "action", "resource", "allowed"),
+    [
+        ("role/Admin", "iam:CreateRole", "role/orders-api-requestor-x", False),
+        ("role/Admin", "iam:UpdateAssumeRolePolicy", "role/orders-api-requestor-prod-eu-west-1", False),
+        ("role/Admin", "iam:PassRole", "role/orders-api-requestor-prod-eu-west-1", False),
+        ("role/stacksets-exec-0123456789abcdef", "iam:CreateRole", "role/orders-api-requestor-x", True),
+        ("role/stacksets-exec-0123456789abcdef", "iam:PassRole", "role/orders-api-requestor-prod-eu-west-1", True),
+        ("role/Admin", "iam:CreateRole", "role/some-other-role", True),  # the guard touches nothing else
+    ],
+)
+def test_an_iam_evaluator_agrees_only_the_stackset_may_make_the_role(
+    stacks: dict[str, Any], principal: str, action: str, resource: str, allowed: bool
+) -> None:
+    (policy,) = stacks["guard"].find_resources("AWS::Organizations::Policy").values()
+    guard = Policy("arn:aws:organizations::222233334444:policy/o-a1b2c3d4e5/service_control_policy/p-guard", "guard", policy["Properties"]["Content"])
+    arn = f"arn:aws:iam::444455556666:{principal}"
+    caller = Node(arn, "AROAEXAMPLE", [Policy(arn, "admin", ADMIN)], [], TRUST, None, 0, False, True, None, False, {})
+    decision = local_check_authorization_full(
+        caller, action, f"arn:aws:iam::444455556666:{resource}", {}, service_control_policy_groups=[[FULL_AWS_ACCESS, guard]]
+    )
+    assert decision is allowed
+
+
+def test_org_id_without_the_guard_warns_of_the_risk() -> None:
+    synth = synthesize(org_id="o-a1b2c3d4e5")
+    Annotations.from_stack(synth.api_stack).has_warning(
+        "/ApiStack", Match.string_like_regexp("^org_id admits the requestor role by its name in every account")
+    )
+
+
+def test_with_the_rollout_there_is_no_such_warning(stacks: dict[str, Any]) -> None:
+    assert Annotations.from_stack(stacks["api_stack"]).find_warning("*", Match.any_value()) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "expected"),
+    [
+        ({**ROLLOUT, "client_org_units": "ou-x"}, "client_org_units", "an organizational unit id"),
+        ({**ROLLOUT, "client_org_units": json.dumps(["ou-ab12-cdefgh34\n"])}, "client_org_units", "an organizational unit id"),
+        ({**ROLLOUT, "org_id": None}, "client_org_units", "no value unless org_id is set"),
+        ({**ROLLOUT, "stackset_account": None}, "stackset_account", "is not set"),
+        ({**ROLLOUT, "stackset_call_as": "ADMIN"}, "stackset_call_as", "one of SELF, DELEGATED_ADMIN"),
+        ({**ROLLOUT, "stackset_max_concurrent_percentage": "150"}, "stackset_max_concurrent_percentage", "at most 100"),
+        ({"stackset_account": "111122223333"}, "stackset_account", "no value unless client_org_units is set"),
+        (
+            {**ROLLOUT, "endpoint_type": "private", "client_vpc_ids": "vpc-0a1b2c3d4e5f67890", "client_subnet_ids": "subnet-0a1b2c3d4e5f67890"},
+            "client_org_units",
+            "each account needs its own VPC settings",
+        ),
+    ],
+)
+def test_bad_rollout_settings_name_the_key(overrides: dict[str, Any], key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**overrides)
+    assert raised.value.key == key
+    assert expected in str(raised.value)
