@@ -13,6 +13,7 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
+from aws_cdk import Stack
 
 from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
@@ -49,7 +50,9 @@ def build_stacks(
     )
     api_id = choose_api_id(config, outputs_file)
     client_stacks: list[ClientStack | PendingStack] = []
-    for account in config.client_accounts:
+    # With the organization rollout the StackSet is the client side: a ClientStack in an
+    # OU account would run as CDK's deploy role, which the guard denies.
+    for account in () if config.org_rollout else config.client_accounts:
         name = client_stack_name(config, account)
         env = cdk.Environment(account=account, region=config.client_region.name)
         if api_id.api_id is None:
@@ -84,10 +87,17 @@ def build_org_rollout(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> N
     """The StackSet of client stacks and the guard on the requestor role's name."""
     rollout = config.org_rollout
     env = cdk.Environment(account=rollout.stackset_account, region=config.client_region.name)
+    guard = OrgGuardStack(
+        app,
+        "OrgGuardStack",
+        config=config,
+        env=cdk.Environment(account=rollout.policy_account, region=ORGANIZATIONS_REGION[config.api_region.partition]),
+        description="Service control policy: only the StackSet rollout may create or change the requestor role",
+    )
     if api_id.api_id is None:
-        PendingStack(app, "ClientStackSet", reason=api_id.problem, env=env)
+        stack_set: Stack = PendingStack(app, "ClientStackSet", reason=api_id.problem, env=env)
     else:
-        ClientStackSet(
+        stack_set = ClientStackSet(
             app,
             "ClientStackSet",
             config=dataclasses.replace(config, api_id=api_id.api_id),
@@ -95,13 +105,8 @@ def build_org_rollout(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> N
             env=env,
             description="Orders API requestors in every account of the OUs (service-managed StackSet)",
         )
-    OrgGuardStack(
-        app,
-        "OrgGuardStack",
-        config=config,
-        env=cdk.Environment(account=rollout.policy_account, region=ORGANIZATIONS_REGION[config.api_region.partition]),
-        description="Service control policy: only the StackSet rollout may create or change the requestor role",
-    )
+    # The guard first: no requestor role may exist in the OUs before it does.
+    stack_set.add_stack_dependency(guard)
 
 
 def build_authorizer_stack(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> AuthorizerStack | PendingStack:

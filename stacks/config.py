@@ -220,6 +220,13 @@ class AppConfig:
             )
         client_accounts = parse_accounts(get("client_accounts"))
         authorizer_account, authorizer_id = parse_authorizer(get, access_mode, api_region, org_id, endpoint_type)
+        org_rollout = parse_org_rollout(get, org_id, endpoint_type)
+        # With the rollout the API admits the accounts of its OUs only, wherever they nest.
+        org_paths = (
+            tuple(f"{org_id}/*/{unit}/*" for unit in org_rollout.org_units)
+            if org_rollout
+            else parse_org_paths(get("org_paths"), org_id)
+        )
         client_networks = parse_client_networks(get, endpoint_type, client_accounts, client_region)
         create_vpc_endpoint = parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False)
         if create_vpc_endpoint and endpoint_type != PRIVATE:
@@ -250,7 +257,7 @@ class AppConfig:
             create_cloudwatch_role=parse_bool("create_cloudwatch_role", get("create_cloudwatch_role"), default=True),
             allowed_principal_arns=parse_role_arns(get("allowed_principal_arns"), api_region.partition, org_id),
             org_id=org_id,
-            org_paths=parse_org_paths(get("org_paths"), org_id),
+            org_paths=org_paths,
             access_mode=access_mode,
             invoker_role_arn=invoker_role_arn,
             api_type=api_type,
@@ -259,5 +266,5 @@ class AppConfig:
             create_vpc_endpoint=create_vpc_endpoint,
             authorizer_account=authorizer_account,
             authorizer_id=authorizer_id,
-            org_rollout=parse_org_rollout(get, org_id, endpoint_type),
+            org_rollout=org_rollout,
         )

@@ -76,7 +76,7 @@ ASSUME_ROLE = "assume-role"
 LAMBDA_AUTHORIZER = "lambda-authorizer"
 ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER)
 AUTHORIZER_ID_PATTERN = re.compile(r"[a-z0-9]{6}")
-ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32}")
+ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}")
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
 # The authorizer function's name is the contract between ApiStack and AuthorizerStack.
 AUTHORIZER_FUNCTION_PREFIX = "orders-api-authz"
@@ -280,7 +280,9 @@ def parse_org_paths(value: Any, org_id: str | None) -> tuple[str, ...]:
     return paths
 
 
-def parse_number(key: str, value: Any, *, default: float, maximum: float, whole: bool = False) -> float:
+def parse_number(
+    key: str, value: Any, *, default: float, maximum: float, whole: bool = False, zero: bool = False
+) -> float:
     if is_unset(value):
         return default
     kind = "whole number" if whole else "number"
@@ -288,8 +290,9 @@ def parse_number(key: str, value: Any, *, default: float, maximum: float, whole:
         number = (int if whole else float)(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or not 0 < number <= maximum or (isinstance(value, float) and whole):
-        raise ConfigError(key, value, f"a {kind} greater than 0 and at most {maximum}")
+    in_range = number is not None and (0 <= number if zero else 0 < number) and number <= maximum
+    if not in_range or (isinstance(value, float) and whole):
+        raise ConfigError(key, value, f"a {kind} {'from 0' if zero else 'greater than 0'} and at most {maximum}")
     return number
 
 
@@ -472,7 +475,17 @@ def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_ty
         raise ConfigError("client_org_units", units, f"no value with endpoint_type {PRIVATE}: each account needs its own VPC settings")
     for unit in units:
         if not isinstance(unit, str) or not ORG_UNIT_PATTERN.fullmatch(unit):
-            raise ConfigError("client_org_units", unit, "an organizational unit id such as ou-ab12-cdefgh34, or the root r-ab12")
+            raise ConfigError("client_org_units", unit, "an organizational unit id such as ou-ab12-cdefgh34")
+    # The API admits exactly the guarded OUs (their accounts' org paths); the root would
+    # admit the management account, which no SCP guards and no StackSet deploys to.
+    for key in ("org_paths",):
+        if not is_unset(get(key)):
+            raise ConfigError(key, get(key), "no value with client_org_units: the API admits exactly those OUs")
+    for arn in parse_list("allowed_principal_arns", get("allowed_principal_arns"), "IAM role ARNs"):
+        if str(arn).startswith("arn:") and str(arn).split(":")[4:5] == ["*"]:
+            raise ConfigError(
+                "allowed_principal_arns", arn, "a 12-digit account with client_org_units: the guard covers only the requestor role"
+            )
     stackset_account = parse_account("stackset_account", get("stackset_account"))
     call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
     policy_value = get("policy_account")
@@ -485,7 +498,14 @@ def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_ty
             parse_number("stackset_max_concurrent_percentage", get("stackset_max_concurrent_percentage"), default=25, maximum=100, whole=True)
         ),
         failure_tolerance_percentage=int(
-            parse_number("stackset_failure_tolerance_percentage", get("stackset_failure_tolerance_percentage"), default=10, maximum=100, whole=True)
+            parse_number(
+                "stackset_failure_tolerance_percentage",
+                get("stackset_failure_tolerance_percentage"),
+                default=0,
+                maximum=100,
+                whole=True,
+                zero=True,
+            )
         ),
     )
 

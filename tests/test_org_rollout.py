@@ -36,12 +36,14 @@ ROLLOUT = {
 def stacks() -> dict[str, Any]:
     app = cdk_app.new_app(context=suite_context(**ROLLOUT))
     config = cdk_app.load_config(app)
-    api_stack, (client_stack,) = cdk_app.build_stacks(app, config, NO_OUTPUTS_FILE)
+    api_stack, client_stacks = cdk_app.build_stacks(app, config, NO_OUTPUTS_FILE)
     stackset = app.node.find_child("ClientStackSet")
     return {
+        "client_stacks": client_stacks,
         "stackset": Template.from_stack(stackset),
         "member": stackset.template,
-        "client": Template.from_stack(client_stack).to_json(),
+        # The same client account deployed one by one, for the comparison.
+        "client": synthesize().client.to_json(),
         "guard": Template.from_stack(app.node.find_child("OrgGuardStack")),
         "guard_stack": app.node.find_child("OrgGuardStack"),
         "stackset_stack": stackset,
@@ -61,7 +63,7 @@ def test_a_service_managed_stackset_deploys_to_the_ous_automatically(stacks: dic
             "ManagedExecution": {"Active": True},
             "OperationPreferences": {
                 "MaxConcurrentPercentage": 25,
-                "FailureTolerancePercentage": 10,
+                "FailureTolerancePercentage": 0,
                 "RegionConcurrencyType": "PARALLEL",
             },
             "StackInstancesGroup": [
@@ -77,6 +79,19 @@ def test_a_service_managed_stackset_deploys_to_the_ous_automatically(stacks: dic
 def test_the_stackset_lives_in_the_stackset_account_and_the_guard_with_organizations(stacks: dict[str, Any]) -> None:
     assert (stacks["stackset_stack"].account, stacks["stackset_stack"].region) == ("111122223333", "eu-west-1")
     assert (stacks["guard_stack"].account, stacks["guard_stack"].region) == ("222233334444", "us-east-1")
+
+
+def test_the_stackset_is_the_client_side_and_comes_after_the_guard(stacks: dict[str, Any]) -> None:
+    assert stacks["client_stacks"] == []  # a ClientStack would run as CDK's role, which the guard denies
+    assert stacks["guard_stack"] in stacks["stackset_stack"].dependencies
+
+
+def test_the_api_admits_exactly_the_accounts_of_the_ous(stacks: dict[str, Any]) -> None:
+    (api,) = Template.from_stack(stacks["api_stack"]).find_resources("AWS::ApiGateway::RestApi").values()
+    allow = api["Properties"]["Policy"]["Statement"][0]
+    assert allow["Condition"]["ForAnyValue:StringLike"] == {
+        "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdefgh34/*", "o-a1b2c3d4e5/*/ou-ab12-ijklmn56/*"]
+    }
 
 
 def test_the_member_template_is_the_stacksets_body(stacks: dict[str, Any]) -> None:
@@ -110,6 +125,20 @@ def test_the_member_template_is_the_client_stack_built_by_the_same_code(stacks: 
     assert {k: v for k, v in function.items() if k not in differ} == {k: v for k, v in client_function.items() if k not in differ}
 
 
+def test_the_member_template_acknowledges_only_the_reviewed_cdk_nag_findings(
+    stacks: dict[str, Any],
+) -> None:
+    acknowledged = {
+        rule["id"]
+        for resource in stacks["member"]["Resources"].values()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    }
+    assert acknowledged == {
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/prod/GET/orders/*]",
+    }
+
+
 def test_cfn_lint_finds_nothing_in_the_member_template(stacks: dict[str, Any]) -> None:
     assert [str(m) for m in lint(json.dumps(stacks["member"]), config=ManualArgs(regions=["eu-west-1"]))] == []
 
@@ -132,7 +161,7 @@ def test_the_guard_denies_each_way_to_take_the_role(stacks: dict[str, Any], grou
         "Sid": group,
         "Effect": "Deny",
         "Action": PROTECTED_ACTIONS[group],
-        "Resource": "arn:aws:iam::*:role/orders-api-requestor-*",
+        "Resource": "arn:aws:iam::*:role/*orders-api-requestor-*",
         "Condition": EXCEPT_STACKSETS,
     }
 
@@ -148,8 +177,17 @@ def test_the_guard_denies_changing_the_function_that_runs_as_the_role(stacks: di
 
 
 def test_the_stacksets_execution_role_is_the_only_exception(stacks: dict[str, Any]) -> None:
-    assert {json.dumps(s["Condition"]) for s in guard_statements(stacks).values()} == {json.dumps(EXCEPT_STACKSETS)}
-    assert {s["Effect"] for s in guard_statements(stacks).values()} == {"Deny"}
+    statements = guard_statements(stacks)
+    excepted = {sid for sid, s in statements.items() if "Condition" in s}
+    assert excepted == set(PROTECTED_ACTIONS) | {"ChangeTheFunction"}
+    assert {json.dumps(statements[sid]["Condition"]) for sid in excepted} == {json.dumps(EXCEPT_STACKSETS)}
+    assert {s["Effect"] for s in statements.values()} == {"Deny"}
+
+
+def test_nobody_may_make_or_change_a_role_named_like_the_exception(stacks: dict[str, Any]) -> None:
+    protect = guard_statements(stacks)["ProtectTheStackSetsExecutionRole"]
+    assert protect["Resource"] == "arn:aws:iam::*:role/*stacksets-exec-*" and "Condition" not in protect
+    assert set(protect["Action"]) == {action for actions in PROTECTED_ACTIONS.values() for action in actions}
 
 
 FULL_AWS_ACCESS = Policy(
@@ -170,6 +208,11 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
         ("role/stacksets-exec-0123456789abcdef", "iam:CreateRole", "role/orders-api-requestor-x", True),
         ("role/stacksets-exec-0123456789abcdef", "iam:PassRole", "role/orders-api-requestor-prod-eu-west-1", True),
         ("role/Admin", "iam:CreateRole", "role/some-other-role", True),  # the guard touches nothing else
+        ("role/Admin", "iam:CreateRole", "role/team/orders-api-requestor-x", False),  # under a path too
+        # Forging the exception: a role of the execution role's name, or changing the real one.
+        ("role/Admin", "iam:CreateRole", "role/stacksets-exec-pwn", False),
+        ("role/Admin", "iam:UpdateAssumeRolePolicy", "role/stacksets-exec-0123456789abcdef", False),
+        ("role/Admin", "iam:AttachRolePolicy", "role/stacksets-exec-0123456789abcdef", False),
     ],
 )
 def test_an_iam_evaluator_agrees_only_the_stackset_may_make_the_role(
@@ -205,6 +248,9 @@ def test_with_the_rollout_there_is_no_such_warning(stacks: dict[str, Any]) -> No
         ({**ROLLOUT, "stackset_account": None}, "stackset_account", "is not set"),
         ({**ROLLOUT, "stackset_call_as": "ADMIN"}, "stackset_call_as", "one of SELF, DELEGATED_ADMIN"),
         ({**ROLLOUT, "stackset_max_concurrent_percentage": "150"}, "stackset_max_concurrent_percentage", "at most 100"),
+        ({**ROLLOUT, "client_org_units": "r-ab12"}, "client_org_units", "an organizational unit id"),
+        ({**ROLLOUT, "org_paths": "o-a1b2c3d4e5/r-ab12/*"}, "org_paths", "the API admits exactly those OUs"),
+        ({**ROLLOUT, "allowed_principal_arns": "arn:aws:iam::*:role/orders-*"}, "allowed_principal_arns", "a 12-digit account"),
         ({"stackset_account": "111122223333"}, "stackset_account", "no value unless client_org_units is set"),
         (
             {**ROLLOUT, "endpoint_type": "private", "client_vpc_ids": "vpc-0a1b2c3d4e5f67890", "client_subnet_ids": "subnet-0a1b2c3d4e5f67890"},
@@ -218,3 +264,7 @@ def test_bad_rollout_settings_name_the_key(overrides: dict[str, Any], key: str, 
         config_from(**overrides)
     assert raised.value.key == key
     assert expected in str(raised.value)
+
+
+def test_a_failure_tolerance_of_zero_stops_at_the_first_failed_account() -> None:
+    assert config_from(**ROLLOUT, stackset_failure_tolerance_percentage="0").org_rollout.failure_tolerance_percentage == 0

@@ -47,7 +47,9 @@ PROTECTED_FUNCTION_ACTIONS = [
 
 
 def guard_policy(partition: str) -> dict[str, Any]:
-    role = f"arn:{partition}:iam::*:role/{REQUESTOR_ROLE_PREFIX}-*"
+    # Any path: a role of that name under a path would take the name too (names are
+    # unique in an account whatever the path).
+    role = f"arn:{partition}:iam::*:role/*{REQUESTOR_ROLE_PREFIX}-*"
     function = f"arn:{partition}:lambda:*:*:function:{REQUESTOR_ROLE_PREFIX}-*"
     exception = {"ArnNotLike": {"aws:PrincipalArn": f"arn:{partition}:iam::*:role/{STACKSETS_EXECUTION_ROLE}"}}
     statements = [
@@ -56,6 +58,16 @@ def guard_policy(partition: str) -> dict[str, Any]:
     ]
     statements.append(
         {"Sid": "ChangeTheFunction", "Effect": "Deny", "Action": PROTECTED_FUNCTION_ACTIONS, "Resource": function, "Condition": exception}
+    )
+    # The exception is a role name: nobody may make or change a role of that name. The
+    # StackSets service manages it through its service-linked role, which SCPs do not affect.
+    statements.append(
+        {
+            "Sid": "ProtectTheStackSetsExecutionRole",
+            "Effect": "Deny",
+            "Action": [action for actions in PROTECTED_ACTIONS.values() for action in actions],
+            "Resource": f"arn:{partition}:iam::*:role/*{STACKSETS_EXECUTION_ROLE}",
+        }
     )
     return {"Version": "2012-10-17", "Statement": statements}
 
