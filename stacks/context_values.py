@@ -478,9 +478,8 @@ def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_ty
             raise ConfigError("client_org_units", unit, "an organizational unit id such as ou-ab12-cdefgh34")
     # The API admits exactly the guarded OUs (their accounts' org paths); the root would
     # admit the management account, which no SCP guards and no StackSet deploys to.
-    for key in ("org_paths",):
-        if not is_unset(get(key)):
-            raise ConfigError(key, get(key), "no value with client_org_units: the API admits exactly those OUs")
+    if not is_unset(get("org_paths")):
+        raise ConfigError("org_paths", get("org_paths"), "no value with client_org_units: the API admits exactly those OUs")
     for arn in parse_list("allowed_principal_arns", get("allowed_principal_arns"), "IAM role ARNs"):
         if str(arn).startswith("arn:") and str(arn).split(":")[4:5] == ["*"]:
             raise ConfigError(
