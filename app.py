@@ -19,7 +19,7 @@ from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
 from stacks.client.client_stack import ClientStack
 from stacks.org.client_stackset import ClientStackSet
-from stacks.org.guard_stack import ORGANIZATIONS_REGION, OrgGuardStack
+from stacks.org.guard_stack import OrgGuardStack
 from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
 from stacks.phases.pending_stack import PendingStack
 from stacks.phases.phase_one_outputs import OUTPUTS_FILE_NAME, ApiIdChoice, choose_api_id
@@ -91,7 +91,7 @@ def build_org_rollout(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> N
         app,
         "OrgGuardStack",
         config=config,
-        env=cdk.Environment(account=rollout.policy_account, region=ORGANIZATIONS_REGION[config.api_region.partition]),
+        env=cdk.Environment(account=rollout.policy_account, region=rollout.policy_region),
         description="Service control policy: only the StackSet rollout may create or change the requestor role",
     )
     if api_id.api_id is None:

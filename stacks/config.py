@@ -218,9 +218,10 @@ class AppConfig:
                 f"api_region {api_region.name!r} with endpoint_type {PRIVATE}: a private API is reached through "
                 "VPC endpoints of its own region",
             )
-        client_accounts = parse_accounts(get("client_accounts"))
+        org_rollout = parse_org_rollout(get, org_id, endpoint_type, stage, api_region)
+        # With the rollout the StackSet finds the client accounts in the OUs.
+        client_accounts = parse_accounts(get("client_accounts"), required=org_rollout is None)
         authorizer_account, authorizer_id = parse_authorizer(get, access_mode, api_region, org_id, endpoint_type)
-        org_rollout = parse_org_rollout(get, org_id, endpoint_type)
         # With the rollout the API admits the accounts of its OUs only, wherever they nest.
         org_paths = (
             tuple(f"{org_id}/*/{unit}/*" for unit in org_rollout.org_units)

@@ -78,6 +78,8 @@ ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER)
 AUTHORIZER_ID_PATTERN = re.compile(r"[a-z0-9]{6}")
 ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}")
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
+# AWS Organizations is a global service whose endpoint is in this region of each partition.
+ORGANIZATIONS_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
 # The authorizer function's name is the contract between ApiStack and AuthorizerStack.
 AUTHORIZER_FUNCTION_PREFIX = "orders-api-authz"
 REST = "rest"
@@ -140,6 +142,8 @@ class OrgRollout:
     stackset_account: str
     call_as: str
     policy_account: str
+    # Where Organizations policies are managed: the partition's Organizations region.
+    policy_region: str
     max_concurrent_percentage: int
     failure_tolerance_percentage: int
 
@@ -226,10 +230,10 @@ def json_text(key: str, value: Any, opener: str, expected: str) -> Any:
         raise ConfigError(key, value, expected) from None
 
 
-def parse_accounts(value: Any) -> tuple[str, ...]:
+def parse_accounts(value: Any, *, required: bool = True) -> tuple[str, ...]:
     key = "client_accounts"
     items = parse_list(key, value, "12-digit account ids")
-    if not items:
+    if not items and required:
         raise ConfigError(key, value, "at least one 12-digit account id")
     return tuple(parse_account(key, item) for item in items)
 
@@ -460,7 +464,9 @@ def parse_authorizer(
     return account, None if is_unset(authorizer_id) else authorizer_id
 
 
-def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_type: str) -> OrgRollout | None:
+def parse_org_rollout(
+    get: Callable[[str], Any], org_id: str | None, endpoint_type: str, stage: str, api_region: Region
+) -> OrgRollout | None:
     """client_org_units and what goes with them; None when the client side is deployed
     account by account."""
     units = parse_list("client_org_units", get("client_org_units"), "organizational unit ids")
@@ -476,6 +482,12 @@ def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_ty
     for unit in units:
         if not isinstance(unit, str) or not ORG_UNIT_PATTERN.fullmatch(unit):
             raise ConfigError("client_org_units", unit, "an organizational unit id such as ou-ab12-cdefgh34")
+    if "_" in stage:
+        raise ConfigError("stage", stage, "letters, digits and '-' only with client_org_units: it names the StackSet")
+    if api_region.partition not in ORGANIZATIONS_REGION:
+        raise ConfigError(
+            "api_region", api_region.name, f"a region in the {', '.join(ORGANIZATIONS_REGION)} partitions with client_org_units (Organizations and its StackSets)"
+        )
     # The API admits exactly the guarded OUs (their accounts' org paths); the root would
     # admit the management account, which no SCP guards and no StackSet deploys to.
     if not is_unset(get("org_paths")):
@@ -483,7 +495,10 @@ def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_ty
     for arn in parse_list("allowed_principal_arns", get("allowed_principal_arns"), "IAM role ARNs"):
         if str(arn).startswith("arn:") and str(arn).split(":")[4:5] == ["*"]:
             raise ConfigError(
-                "allowed_principal_arns", arn, "a 12-digit account with client_org_units: the guard covers only the requestor role"
+                "allowed_principal_arns",
+                arn,
+                "an ARN in an account of client_org_units (its 12-digit id): the guard covers only the requestor role, "
+                "and the API admits no account outside those OUs",
             )
     stackset_account = parse_account("stackset_account", get("stackset_account"))
     call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
@@ -493,6 +508,7 @@ def parse_org_rollout(get: Callable[[str], Any], org_id: str | None, endpoint_ty
         stackset_account=stackset_account,
         call_as=call_as,
         policy_account=stackset_account if is_unset(policy_value) else parse_account("policy_account", policy_value),
+        policy_region=ORGANIZATIONS_REGION[api_region.partition],
         max_concurrent_percentage=int(
             parse_number("stackset_max_concurrent_percentage", get("stackset_max_concurrent_percentage"), default=25, maximum=100, whole=True)
         ),

@@ -64,6 +64,8 @@ def test_a_service_managed_stackset_deploys_to_the_ous_automatically(stacks: dic
             "OperationPreferences": {
                 "MaxConcurrentPercentage": 25,
                 "FailureTolerancePercentage": 0,
+                # Else strict mode caps concurrency at the failure tolerance plus one.
+                "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
                 "RegionConcurrencyType": "PARALLEL",
             },
             "StackInstancesGroup": [
@@ -250,7 +252,10 @@ def test_with_the_rollout_there_is_no_such_warning(stacks: dict[str, Any]) -> No
         ({**ROLLOUT, "stackset_max_concurrent_percentage": "150"}, "stackset_max_concurrent_percentage", "at most 100"),
         ({**ROLLOUT, "client_org_units": "r-ab12"}, "client_org_units", "an organizational unit id"),
         ({**ROLLOUT, "org_paths": "o-a1b2c3d4e5/r-ab12/*"}, "org_paths", "the API admits exactly those OUs"),
-        ({**ROLLOUT, "allowed_principal_arns": "arn:aws:iam::*:role/orders-*"}, "allowed_principal_arns", "a 12-digit account"),
+        ({**ROLLOUT, "allowed_principal_arns": "arn:aws:iam::*:role/orders-*"}, "allowed_principal_arns", "its 12-digit id"),
+        # The stage names the StackSet, whose names allow no underscore.
+        ({**ROLLOUT, "stage": "my_stage"}, "stage", "letters, digits and '-' only"),
+        ({**ROLLOUT, "api_region": "us-iso-east-1", "client_region": None}, "api_region", "aws-us-gov partitions"),
         ({"stackset_account": "111122223333"}, "stackset_account", "no value unless client_org_units is set"),
         (
             {**ROLLOUT, "endpoint_type": "private", "client_vpc_ids": "vpc-0a1b2c3d4e5f67890", "client_subnet_ids": "subnet-0a1b2c3d4e5f67890"},
@@ -264,6 +269,16 @@ def test_bad_rollout_settings_name_the_key(overrides: dict[str, Any], key: str, 
         config_from(**overrides)
     assert raised.value.key == key
     assert expected in str(raised.value)
+
+
+def test_the_stackset_finds_the_client_accounts_so_none_need_listing() -> None:
+    assert config_from(**ROLLOUT, client_accounts=None).org_rollout.org_units == ("ou-ab12-cdefgh34", "ou-ab12-ijklmn56")
+
+
+def test_the_guard_is_managed_in_the_organizations_region_of_the_partition() -> None:
+    assert config_from(**ROLLOUT).org_rollout.policy_region == "us-east-1"
+    china = config_from(**ROLLOUT, api_region="cn-north-1", client_region=None, api_account="111122223333")
+    assert china.org_rollout.policy_region == "cn-northwest-1"
 
 
 def test_a_failure_tolerance_of_zero_stops_at_the_first_failed_account() -> None:

@@ -39,6 +39,8 @@ class ClientStackSet(Stack):
             operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
                 max_concurrent_percentage=rollout.max_concurrent_percentage,
                 failure_tolerance_percentage=rollout.failure_tolerance_percentage,
+                # Strict mode would cap concurrency at the failure tolerance plus one.
+                concurrency_mode="SOFT_FAILURE_TOLERANCE",
                 region_concurrency_type="PARALLEL",
             ),
             stack_instances_group=[

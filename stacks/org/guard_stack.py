@@ -16,8 +16,6 @@ from stacks.context_values import REQUESTOR_ROLE_PREFIX
 # Service-managed StackSets run in each member account as this role
 # (AWS's CloudFormationStackSetsOrgAdminServiceRolePolicy assumes arn:aws:iam::*:role/stacksets-exec-*).
 STACKSETS_EXECUTION_ROLE = "stacksets-exec-*"
-# AWS Organizations is a global service whose endpoint is in this region of each partition.
-ORGANIZATIONS_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
 # Every way to create or take over the requestor role, or the function that runs as it.
 PROTECTED_ACTIONS = {
     "CreateOrDeleteTheRole": ["iam:CreateRole", "iam:DeleteRole"],
