@@ -256,7 +256,9 @@ class AppConfig:
                 parse_number("throttle_burst", get("throttle_burst"), default=100, maximum=MAX_THROTTLE_BURST, whole=True)
             ),
             create_cloudwatch_role=parse_bool("create_cloudwatch_role", get("create_cloudwatch_role"), default=True),
-            allowed_principal_arns=parse_role_arns(get("allowed_principal_arns"), api_region.partition, org_id),
+            allowed_principal_arns=parse_role_arns(
+                get("allowed_principal_arns"), api_region.partition, org_id, rolled_out=org_rollout is not None
+            ),
             org_id=org_id,
             org_paths=org_paths,
             access_mode=access_mode,

@@ -36,6 +36,15 @@ MAX_THROTTLE_BURST = 5000
 # this name in each client account.
 REQUESTOR_ROLE_PREFIX = "orders-api-requestor"
 
+# The organization-wide rollout's keys; client_org_units turns the others on.
+ORG_ROLLOUT_KEYS = (
+    "client_org_units",
+    "stackset_account",
+    "stackset_call_as",
+    "policy_account",
+    "stackset_max_concurrent_percentage",
+    "stackset_failure_tolerance_percentage",
+)
 KNOWN_KEYS = (
     "api_account",
     "api_region",
@@ -61,14 +70,8 @@ KNOWN_KEYS = (
     "authorizer_account",
     "authorizer_region",
     "authorizer_id",
-    "client_org_units",
-    "stackset_account",
-    "stackset_call_as",
-    "policy_account",
-    "stackset_max_concurrent_percentage",
-    "stackset_failure_tolerance_percentage",
+    *ORG_ROLLOUT_KEYS,
 )
-ORG_ROLLOUT_KEYS = KNOWN_KEYS[-6:]
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
 RESOURCE_POLICY = "resource-policy"
@@ -238,7 +241,7 @@ def parse_accounts(value: Any, *, required: bool = True) -> tuple[str, ...]:
     return tuple(parse_account(key, item) for item in items)
 
 
-def parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[str, ...]:
+def parse_role_arns(value: Any, partition: str, org_id: str | None, *, rolled_out: bool = False) -> tuple[str, ...]:
     key = "allowed_principal_arns"
     arns = parse_list(key, value, "IAM role ARNs")
     for arn in arns:
@@ -252,6 +255,13 @@ def parse_role_arns(value: Any, partition: str, org_id: str | None) -> tuple[str
             )
         if parts["account"] == "*" and org_id is None:
             raise ConfigError(key, arn, "a 12-digit account in the ARN; a wildcard account needs org_id")
+        if parts["account"] == "*" and rolled_out:
+            raise ConfigError(
+                key,
+                arn,
+                "an ARN in an account of client_org_units (its 12-digit id): the guard covers only the requestor role, "
+                "and the API admits no account outside those OUs",
+            )
         if not any(character.isalnum() for character in parts["name"]):
             raise ConfigError(
                 key,
@@ -492,14 +502,6 @@ def parse_org_rollout(
     # admit the management account, which no SCP guards and no StackSet deploys to.
     if not is_unset(get("org_paths")):
         raise ConfigError("org_paths", get("org_paths"), "no value with client_org_units: the API admits exactly those OUs")
-    for arn in parse_list("allowed_principal_arns", get("allowed_principal_arns"), "IAM role ARNs"):
-        if str(arn).startswith("arn:") and str(arn).split(":")[4:5] == ["*"]:
-            raise ConfigError(
-                "allowed_principal_arns",
-                arn,
-                "an ARN in an account of client_org_units (its 12-digit id): the guard covers only the requestor role, "
-                "and the API admits no account outside those OUs",
-            )
     stackset_account = parse_account("stackset_account", get("stackset_account"))
     call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
     policy_value = get("policy_account")

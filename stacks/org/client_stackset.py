@@ -53,4 +53,4 @@ class ClientStackSet(Stack):
             ],
             template_body=json.dumps(self.template, separators=(",", ":")),
         )
-        CfnOutput(self, "StackSetName", value=f"orders-api-requestor-{config.stage}")
+        CfnOutput(self, "StackSetName", value=self.stack_set.stack_set_name)
