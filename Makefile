@@ -15,20 +15,26 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 CDK := npx --no-install cdk
 # Deploy-time settings: the AWS profile, the client stack (ClientStack, or
-# ClientStack-<account> with several client accounts), the environment to bootstrap
-# and extra CLI arguments (CDK_ARGS="-c key=value ...", used by every target below).
+# ClientStack-<account> with several client accounts), the environment to bootstrap,
+# the account it trusts to deploy into it and that account's execution policies, and
+# extra CLI arguments (CDK_ARGS="-c key=value ...", used by every target below).
 PROFILE ?=
 STACK ?= ClientStack
 ENVIRONMENT ?=
+TRUST ?=
+EXECUTION_POLICIES ?=
 CDK_ARGS ?=
-OUTPUTS_FILE := cdk-outputs.json
+# FORCE=true: deploy even a stack whose template did not change, so that it reads
+# ApiStack's ids again (after ApiStack was replaced and its API has a new id).
+FORCE ?=
+DEPLOY = $(CDK) deploy --profile $(PROFILE) --no-notices $(if $(filter true,$(FORCE)),--force) $(CDK_ARGS)
 # Every synth starts from an empty cdk.out, so no template of an earlier configuration
 # is left behind to be deployed or scanned.
 SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS)
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
-.PHONY: setup synth test bench clean bootstrap deploy-api deploy-authorizer deploy-client deploy-org smoke destroy-client destroy-authorizer destroy-api
+.PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org smoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY)
 
@@ -61,35 +67,44 @@ bench: setup
 	$(VENV)/bin/python -m benchmarks.bench
 
 # Once per account and region, with the pinned CLI: ENVIRONMENT=aws://<account>/<region>.
+# TRUST=<account> lets that account deploy here (make deploy from one profile), with
+# EXECUTION_POLICIES (comma-separated managed policy ARNs) as the deploy's permissions.
 bootstrap: setup
 	$(need-profile)
 	@test -n "$(ENVIRONMENT)" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$(PROFILE) ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
-	$(CDK) bootstrap $(ENVIRONMENT) --profile $(PROFILE) --no-notices
+	@test -z "$(TRUST)" -o -n "$(EXECUTION_POLICIES)" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $(TRUST) deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see the README's Deploying section)" >&2; exit 2; }
+	$(CDK) bootstrap $(ENVIRONMENT) --profile $(PROFILE) --no-notices \
+	  $(if $(TRUST),--trust $(TRUST) --cloudformation-execution-policies $(EXECUTION_POLICIES))
 
-# Phase one: ApiStack in the API account; its outputs (ApiId, ...) go to cdk-outputs.json,
-# where phase two finds api_id.
+# Every stack of the configuration, in dependency order (ApiStack before the stacks
+# that read its ids), from one profile whose account every other account's bootstrap trusts.
+deploy: setup
+	$(need-profile)
+	$(DEPLOY) --all
+
+# One account's stacks with that account's profile (--exclusively: not the stacks they
+# depend on, which are another account's). ApiStack first: the others read its ids.
 deploy-api: setup
 	$(need-profile)
-	$(CDK) deploy ApiStack --profile $(PROFILE) --outputs-file $(OUTPUTS_FILE) --no-notices $(CDK_ARGS)
+	$(DEPLOY) ApiStack --exclusively
 
-# Phase two, access_mode lambda-authorizer: the central authorizer in the security account
-# (api_id and authorizer_id: -c ..., else cdk-outputs.json).
+# access_mode lambda-authorizer: the central authorizer in the security account.
 deploy-authorizer: setup
 	$(need-profile)
-	$(CDK) deploy AuthorizerStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(DEPLOY) AuthorizerStack --exclusively
 
-# Phase two: a client stack in a client account (api_id: -c api_id=..., else cdk-outputs.json).
+# A client stack in its client account.
 deploy-client: setup
 	$(need-profile)
-	$(CDK) deploy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(DEPLOY) $(STACK) --exclusively
 
-# Phase two, client_org_units: the guard (an SCP) and the StackSet of requestors, from the
+# client_org_units: the guard (an SCP) and the StackSet of requestors, from the
 # account that manages Organizations policies and StackSets (with different accounts,
-# deploy OrgGuardStack and ClientStackSet each with its own: make deploy-org STACKS=...).
+# each with its own profile: make deploy-org STACKS=OrgGuardStack, then STACKS=ClientStackSet).
 STACKS ?= OrgGuardStack ClientStackSet
 deploy-org: setup
 	$(need-profile)
-	$(CDK) deploy $(STACKS) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(DEPLOY) $(STACKS) --exclusively
 
 # Invoke the deployed requestor unsigned and signed, and judge the answers.
 smoke: setup
@@ -100,16 +115,16 @@ smoke: setup
 # Tear down in reverse order: the client stacks first, then the API.
 destroy-client: setup
 	$(need-profile)
-	$(CDK) destroy $(STACK) --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(CDK) destroy $(STACK) --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 destroy-authorizer: setup
 	$(need-profile)
-	$(CDK) destroy AuthorizerStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(CDK) destroy AuthorizerStack --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
 destroy-api: setup
 	$(need-profile)
-	$(CDK) destroy ApiStack --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(CDK) destroy ApiStack --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
-# Build output only; .venv, .venv-checkov, node_modules and cdk-outputs.json stay.
+# Build output only; .venv, .venv-checkov and node_modules stay.
 clean:
 	rm -rf cdk.out .pytest_cache .bench

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The CDK app: reads the context, validates it, and builds ApiStack and the client stacks."""
+"""The CDK app: reads the context, validates it, and builds ApiStack and the stacks
+that consume its ids (the client stacks, the central authorizer, the StackSet)."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import pathlib
 import sys
 
 # jsii prints an 11-line end-of-life banner on Node 20 for every run; the README says
@@ -18,28 +18,35 @@ from aws_cdk import Stack
 from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
 from stacks.client.client_stack import ClientStack
+from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
 from stacks.org.client_stackset import ClientStackSet
 from stacks.org.guard_stack import OrgGuardStack
-from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
-from stacks.phases.pending_stack import PendingStack
-from stacks.phases.phase_one_outputs import OUTPUTS_FILE_NAME, ApiIdChoice, choose_api_id
 from stacks.shared.compliance import attach_security_checks
 
-# Where `cdk deploy --outputs-file cdk-outputs.json` wrote it: the directory the CLI
-# runs in, beside its cdk.json, which is the app's working directory.
-OUTPUTS_FILE = pathlib.Path(OUTPUTS_FILE_NAME)
+
+@dataclasses.dataclass(frozen=True)
+class BuiltStacks:
+    """Every stack of a configuration; those this configuration does not build are None."""
+
+    api: ApiStack
+    clients: list[ClientStack]
+    authorizer: AuthorizerStack | None = None
+    guard: OrgGuardStack | None = None
+    stack_set: ClientStackSet | None = None
 
 
 def client_stack_name(config: AppConfig, account: str) -> str:
     return "ClientStack" if len(config.client_accounts) == 1 else f"ClientStack-{account}"
 
 
-def build_stacks(
-    app: cdk.App, config: AppConfig, outputs_file: pathlib.Path = OUTPUTS_FILE
-) -> tuple[ApiStack, list[ClientStack | PendingStack]]:
-    """Add ApiStack and one client stack per client account, all checked by cdk-nag
-    when the app is synthesized. Without a usable api_id each client stack is a
-    PendingStack, which synthesizes with a warning and cannot be deployed."""
+def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
+    """ApiStack and its consumers, all checked by cdk-nag when the app is synthesized.
+
+    The consumers get ApiStack's ids from the context when `-c api_id` is given (an API
+    of another copy of the app, or of another tool). Otherwise they get references to
+    ApiStack's resources, which CDK turns into CloudFormation's `Fn::GetStackOutput`
+    (cdk.json makes cross-stack references weak): each consumer reads the ids from
+    ApiStack when it deploys, and is ordered after it."""
     attach_security_checks(app)
     api_stack = ApiStack(
         app,
@@ -48,30 +55,36 @@ def build_stacks(
         env=cdk.Environment(account=config.api_account, region=config.api_region.name),
         description=f"Orders {config.api_type.upper()} API with IAM authorization, invoked cross-account",
     )
-    api_id = choose_api_id(config, outputs_file)
-    client_stacks: list[ClientStack | PendingStack] = []
+    wired = _wired_to(api_stack, config)
+
+    def consumer(stack: Stack) -> Stack:
+        if config.api_id is None:
+            # A weak reference records no dependency: `cdk deploy --all` needs one.
+            stack.add_stack_dependency(api_stack, "reads ApiStack's outputs when it deploys")
+        return stack
+
     # With the organization rollout the StackSet is the client side: a ClientStack in an
     # OU account would run as CDK's deploy role, which the guard denies.
-    for account in () if config.org_rollout else config.client_accounts:
-        name = client_stack_name(config, account)
-        env = cdk.Environment(account=account, region=config.client_region.name)
-        if api_id.api_id is None:
-            stack: ClientStack | PendingStack = PendingStack(app, name, reason=api_id.problem, env=env)
-        else:
-            stack = ClientStack(
+    clients = [
+        consumer(
+            ClientStack(
                 app,
-                name,
-                config=dataclasses.replace(config, api_id=api_id.api_id),
-                env=env,
-                description=f"SigV4-signing requestor for the orders API {api_id.api_id}",
+                client_stack_name(config, account),
+                config=wired,
+                env=cdk.Environment(account=account, region=config.client_region.name),
+                description="SigV4-signing requestor for the orders API in another account",
             )
-        if api_id.ignored:
-            cdk.Annotations.of(stack).add_warning_v2("orders-api:outputs-file-ignored", api_id.ignored)
-        client_stacks.append(stack)
+        )
+        for account in (() if config.org_rollout else config.client_accounts)
+    ]
+    built = BuiltStacks(api=api_stack, clients=clients)
     if config.access_mode == LAMBDA_AUTHORIZER:
-        build_authorizer_stack(app, config, api_id)
+        built = dataclasses.replace(built, authorizer=consumer(_authorizer_stack(app, wired)))
     if config.org_rollout is not None:
-        build_org_rollout(app, config, api_id)
+        guard, stack_set = _org_rollout(app, wired)
+        # The guard first: the API admits the OUs' accounts by the requestor role's name.
+        api_stack.add_stack_dependency(guard, "admits the OUs only once the guard protects the role's name")
+        built = dataclasses.replace(built, guard=guard, stack_set=consumer(stack_set))
     elif config.org_id is not None:
         cdk.Annotations.of(api_stack).add_warning_v2(
             "orders-api:org-admission-unguarded",
@@ -80,13 +93,25 @@ def build_stacks(
             "client side out with client_org_units (a StackSet and a service control policy that lets only it "
             "create or change that role), or list client_accounts instead of org_id.",
         )
-    return api_stack, client_stacks
+    return built
 
 
-def build_org_rollout(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> None:
+def _wired_to(api_stack: ApiStack, config: AppConfig) -> AppConfig:
+    """The configuration for ApiStack's consumers, with the API's ids: as given in the
+    context, else references to ApiStack's API (and authorizer)."""
+    if config.api_id is not None:
+        return config
+    authorizer = api_stack.authorizer
+    return dataclasses.replace(
+        config,
+        api_id=api_stack.api.api_id,
+        authorizer_id=authorizer.authorizer_id if authorizer is not None else None,
+    )
+
+
+def _org_rollout(app: cdk.App, config: AppConfig) -> tuple[OrgGuardStack, ClientStackSet]:
     """The StackSet of client stacks and the guard on the requestor role's name."""
     rollout = config.org_rollout
-    env = cdk.Environment(account=rollout.stackset_account, region=config.client_region.name)
     guard = OrgGuardStack(
         app,
         "OrgGuardStack",
@@ -94,37 +119,26 @@ def build_org_rollout(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> N
         env=cdk.Environment(account=rollout.policy_account, region=rollout.policy_region),
         description="Service control policy: only the StackSet rollout may create or change the requestor role",
     )
-    if api_id.api_id is None:
-        stack_set: Stack = PendingStack(app, "ClientStackSet", reason=api_id.problem, env=env)
-    else:
-        stack_set = ClientStackSet(
-            app,
-            "ClientStackSet",
-            config=dataclasses.replace(config, api_id=api_id.api_id),
-            context=app.node.get_all_context(),
-            env=env,
-            description="Orders API requestors in every account of the OUs (service-managed StackSet)",
-        )
+    stack_set = ClientStackSet(
+        app,
+        "ClientStackSet",
+        config=config,
+        context=app.node.get_all_context(),
+        env=cdk.Environment(account=rollout.stackset_account, region=config.client_region.name),
+        description="Orders API requestors in every account of the OUs (service-managed StackSet)",
+    )
     # The guard first: no requestor role may exist in the OUs before it does.
-    stack_set.add_stack_dependency(guard)
+    stack_set.add_stack_dependency(guard, "no requestor role may exist in the OUs before the guard")
+    return guard, stack_set
 
 
-def build_authorizer_stack(app: cdk.App, config: AppConfig, api_id: ApiIdChoice) -> AuthorizerStack | PendingStack:
-    """The central authorizer in the security account: phase two, like the clients."""
-    env = cdk.Environment(account=config.authorizer_account, region=config.api_region.name)
-    problem = api_id.problem
-    if problem is None and api_id.authorizer_id is None:
-        problem = (
-            "authorizer_id is not known: deploy ApiStack first with `make deploy-api PROFILE=<api-account profile>` "
-            "(its AuthorizerId output goes to cdk-outputs.json), or pass -c authorizer_id=<id>."
-        )
-    if problem is not None:
-        return PendingStack(app, "AuthorizerStack", reason=problem, env=env)
+def _authorizer_stack(app: cdk.App, config: AppConfig) -> AuthorizerStack:
+    """The central authorizer in the security account."""
     return AuthorizerStack(
         app,
         "AuthorizerStack",
-        config=dataclasses.replace(config, api_id=api_id.api_id, authorizer_id=api_id.authorizer_id),
-        env=env,
+        config=config,
+        env=cdk.Environment(account=config.authorizer_account, region=config.api_region.name),
         description="Central Lambda authorizer of the orders API: callers admitted by their IAM identity",
     )
 

@@ -101,6 +101,8 @@ class AppConfig:
     client_accounts: tuple[str, ...]
     client_region: Region
     stage: str
+    # The API's id as given in the context (-c api_id), or None: then ApiStack's
+    # consumers get a reference that CloudFormation resolves when they deploy.
     api_id: str | None
     throttle_rate: float = 50
     throttle_burst: int = 100
@@ -115,7 +117,8 @@ class AppConfig:
     # With endpoint_type private: each client account's network, by account.
     client_networks: dict[str, ClientNetwork] = field(default_factory=dict)
     create_vpc_endpoint: bool = False
-    # access_mode lambda-authorizer: the security account and, from phase one, the authorizer's id.
+    # access_mode lambda-authorizer: the security account, and the authorizer's id as
+    # given in the context (with api_id), else read from ApiStack like api_id.
     authorizer_account: str | None = None
     authorizer_id: str | None = None
     # client_org_units: the client side rolled out by a StackSet to OUs, with a guard.
@@ -165,7 +168,7 @@ class AppConfig:
 
     @property
     def api_url(self) -> str:
-        """The stage's invoke URL; only known once phase one has produced api_id."""
+        """The stage's invoke URL, for a configuration that has an api_id (literal or reference)."""
         return (
             f"https://{self._require_api_id()}.execute-api.{self.api_region.name}."
             f"{self.api_region.domain_suffix}/{self.stage}"
@@ -180,7 +183,7 @@ class AppConfig:
 
     def _require_api_id(self) -> str:
         if self.api_id is None:
-            raise ConfigError("api_id", None, "the REST API id that ApiStack printed as its ApiId output")
+            raise ValueError("no api_id: app.py hands ApiStack's consumers a reference to it")
         return self.api_id
 
     @classmethod
@@ -221,7 +224,8 @@ class AppConfig:
         org_rollout = parse_org_rollout(get, org_id, endpoint_type, stage, api_region)
         # With the rollout the StackSet finds the client accounts in the OUs.
         client_accounts = parse_accounts(get("client_accounts"), required=org_rollout is None)
-        authorizer_account, authorizer_id = parse_authorizer(get, access_mode, api_region, org_id, endpoint_type)
+        api_id = None if is_unset(api_id_value) else parse_api_id(api_id_value)
+        authorizer_account, authorizer_id = parse_authorizer(get, access_mode, api_region, org_id, endpoint_type, api_id)
         # With the rollout the API admits the accounts of its OUs only, wherever they nest.
         org_paths = (
             tuple(f"{org_id}/*/{unit}/*" for unit in org_rollout.org_units)
@@ -250,7 +254,7 @@ class AppConfig:
             client_accounts=client_accounts,
             client_region=client_region,
             stage=stage,
-            api_id=None if is_unset(api_id_value) else parse_api_id(api_id_value),
+            api_id=api_id,
             throttle_rate=parse_number("throttle_rate", get("throttle_rate"), default=50, maximum=MAX_THROTTLE_RATE),
             throttle_burst=int(
                 parse_number("throttle_burst", get("throttle_burst"), default=100, maximum=MAX_THROTTLE_BURST, whole=True)

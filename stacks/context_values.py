@@ -432,9 +432,16 @@ def endpoint_groups_by_vpc(value: Any, vpc_ids: tuple[str, ...]) -> dict[str, st
 
 
 def parse_authorizer(
-    get: Callable[[str], Any], access_mode: str, api_region: Region, org_id: str | None, endpoint_type: str
+    get: Callable[[str], Any],
+    access_mode: str,
+    api_region: Region,
+    org_id: str | None,
+    endpoint_type: str,
+    api_id: str | None,
 ) -> tuple[str | None, str | None]:
-    """authorizer_account and authorizer_id, for access_mode lambda-authorizer only."""
+    """authorizer_account and authorizer_id, for access_mode lambda-authorizer only.
+    authorizer_id goes with api_id: both name an API deployed elsewhere, or neither
+    (both are read from ApiStack when AuthorizerStack deploys)."""
     keys = ("authorizer_account", "authorizer_region", "authorizer_id")
     if access_mode != LAMBDA_AUTHORIZER:
         for key in keys:
@@ -471,6 +478,15 @@ def parse_authorizer(
         not isinstance(authorizer_id, str) or not AUTHORIZER_ID_PATTERN.fullmatch(authorizer_id)
     ):
         raise ConfigError("authorizer_id", authorizer_id, "ApiStack's AuthorizerId output, 6 lowercase letters and digits")
+    if is_unset(authorizer_id) != (api_id is None):
+        missing = "authorizer_id" if is_unset(authorizer_id) else "api_id"
+        raise ConfigError(
+            missing,
+            None,
+            f"a value with {'api_id' if missing == 'authorizer_id' else 'authorizer_id'} in access_mode "
+            f"{LAMBDA_AUTHORIZER}: both name the API and its authorizer of another deployment (its ApiId and "
+            "AuthorizerId outputs). Give both, or neither to read them from this app's ApiStack when deploying",
+        )
     return account, None if is_unset(authorizer_id) else authorizer_id
 
 

@@ -2,8 +2,7 @@
 
 The suite never reads a user's configuration: it takes only the feature flags from
 cdk.json (they decide what CDK synthesizes) and tests its own example configuration,
-so real accounts or an api_id in cdk.json, or a cdk-outputs.json in the project root,
-change nothing here.
+so real accounts or an api_id in cdk.json change nothing here.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from __future__ import annotations
 import json
 import pathlib
 from dataclasses import dataclass
+from functools import cached_property
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,22 +20,43 @@ from aws_cdk.assertions import Template
 from botocore.stub import Stubber
 
 import app as cdk_app
+from app import BuiltStacks
 from lambda_src.requestor import handler as requestor
 from stacks.api.api_stack import ApiStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
-from stacks.phases.pending_stack import PendingStack
+from tests.deploy_time import Deployment
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
-# In-process builds never read a developer's real phase-one outputs.
-NO_OUTPUTS_FILE = PROJECT_ROOT / "tests" / "no-such-cdk-outputs.json"
-# The AWS documentation's example accounts, and the example api_id they may use.
+# The AWS documentation's example accounts. No api_id: the consumers of ApiStack read
+# its ids when they deploy, as in a real configuration.
 TEST_CONFIGURATION: dict[str, Any] = {
     "api_account": "111122223333",
     "api_region": "eu-west-1",
     "client_accounts": ["444455556666"],
     "stage": "prod",
-    "api_id": "a1b2c3d4e5",
+}
+
+# Each mode's changes to the suite's configuration, a context key each (the HTTP API
+# implies the invoker role; the private API is shown in both access modes).
+PRIVATE = {
+    "endpoint_type": "private",
+    "client_vpc_ids": "vpc-0a1b2c3d4e5f67890",
+    "client_subnet_ids": "subnet-0a1b2c3d4e5f67890,subnet-0b1b2c3d4e5f67890",
+}
+MODES = {
+    "resource-policy": {},
+    "assume-role": {"access_mode": "assume-role"},
+    "http": {"api_type": "http"},
+    "private": PRIVATE,
+    "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
+    "lambda-authorizer": {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777"},
+    "org-rollout": {
+        "org_id": "o-a1b2c3d4e5",
+        "client_org_units": "ou-ab12-cdefgh34",
+        "stackset_account": "111122223333",
+        "policy_account": "222233334444",
+    },
 }
 
 
@@ -64,30 +85,49 @@ def config_from(**overrides: Any) -> AppConfig:
 
 @dataclass(frozen=True)
 class SynthesizedApp:
+    """An app's stacks, their templates as synthesized, and `deployment`: the same
+    templates as CloudFormation would deploy them, references to ApiStack resolved."""
+
     config: AppConfig
-    api_stack: ApiStack
-    client_stacks: list[ClientStack | PendingStack]
-    api: Template
-    clients: dict[str, Template]
+    stacks: BuiltStacks
+    deployment: Deployment
+
+    @property
+    def api_stack(self) -> ApiStack:
+        return self.stacks.api
+
+    @property
+    def client_stacks(self) -> list[ClientStack]:
+        return self.stacks.clients
+
+    @cached_property
+    def api(self) -> Template:
+        return Template.from_stack(self.stacks.api)
+
+    @cached_property
+    def clients(self) -> dict[str, Template]:
+        return {stack.stack_name: Template.from_stack(stack) for stack in self.stacks.clients}
 
     @property
     def client(self) -> Template:
         (only,) = self.clients.values()
         return only
 
+    def deployed(self, stack_name: str) -> Template:
+        return Template.from_json(self.deployment.template(stack_name))
 
-def synthesize(outputs_file: pathlib.Path = NO_OUTPUTS_FILE, **overrides: Any) -> SynthesizedApp:
-    """Build the app on the suite's configuration changed by `overrides`."""
-    app = cdk_app.new_app(context=suite_context(**overrides))
+    @property
+    def deployed_client(self) -> Template:
+        (only,) = self.stacks.clients
+        return self.deployed(only.stack_name)
+
+
+def synthesize(outdir: pathlib.Path | None = None, **overrides: Any) -> SynthesizedApp:
+    """Build and synthesize the app on the suite's configuration changed by `overrides`."""
+    app = cdk_app.new_app(context=suite_context(**overrides), **({"outdir": str(outdir)} if outdir else {}))
     config = cdk_app.load_config(app)
-    api_stack, client_stacks = cdk_app.build_stacks(app, config, outputs_file)
-    return SynthesizedApp(
-        config=config,
-        api_stack=api_stack,
-        client_stacks=client_stacks,
-        api=Template.from_stack(api_stack),
-        clients={stack.stack_name: Template.from_stack(stack) for stack in client_stacks},
-    )
+    stacks = cdk_app.build_stacks(app, config)
+    return SynthesizedApp(config=config, stacks=stacks, deployment=Deployment(app.synth()))
 
 
 @pytest.fixture

@@ -73,7 +73,14 @@ class GatewayDouble:
     stage: str
     callers: list[Caller]
     backend: Callable[[dict[str, Any], Any], dict[str, Any]]
+    # The resource policy's decision on the caller's principal ARN (for an assumed
+    # role, the role's ARN, as aws:PrincipalArn gives it).
     admitted: Callable[[str], bool] = lambda principal_arn: True
+    # The caller's identity policy's decision on the route's execute-api ARN: a
+    # cross-account call needs both Allows.
+    identity_allows: Callable[[Caller, str], bool] = lambda caller, route_arn: True
+    # The API's ARN: arn:aws:execute-api:<region>:<account>:<api id>.
+    api_arn: str = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
     routes: tuple[Route, ...] = ROUTES
     # "rest" or "http": the event the backend gets and the words of the refusals.
     api_type: str = "rest"
@@ -126,7 +133,8 @@ class GatewayDouble:
                 caller = ANONYMOUS
             else:
                 caller = self._verify_signature(method, raw_path, raw_query, headers, body)
-            if not self.admitted(caller.principal_arn):
+            route_arn = f"{self.api_arn}/{self.stage}/{method}{path}"
+            if not (self.admitted(caller.principal_arn) and self.identity_allows(caller, route_arn)):
                 raise Denied(
                     f"User: {caller.principal_arn} is not authorized to perform: execute-api:Invoke on resource: "
                     f"arn:aws:execute-api:{self.region}:********/{self.stage}/{route.arn_suffix}"
@@ -156,7 +164,7 @@ class GatewayDouble:
         token = headers.get("authorization")
         if not token:
             return 401, {"message": "Unauthorized"}
-        method_arn = f"arn:aws:execute-api:{self.region}:111122223333:a1b2c3d4e5/{self.stage}/{route.arn_suffix}"
+        method_arn = f"{self.api_arn}/{self.stage}/{route.arn_suffix}"
         try:
             decision = self.authorizer({"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}, None)
         except Exception as error:

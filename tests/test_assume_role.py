@@ -74,13 +74,13 @@ def test_invoker_role_arn_is_an_output(synth: SynthesizedApp) -> None:
 def test_requestor_may_assume_exactly_the_invoker_role_and_invoke_nothing(synth: SynthesizedApp) -> None:
     statements = [
         statement
-        for policy in synth.client.find_resources("AWS::IAM::Policy").values()
+        for policy in synth.deployed_client.find_resources("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert [s for s in statements if "sts:" in str(s["Action"]) or "execute-api" in str(s["Action"])] == [
         {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": INVOKER_ARN}
     ]
-    synth.client.has_resource_properties(
+    synth.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
         {"Environment": {"Variables": Match.object_like({"INVOKER_ROLE_ARN": INVOKER_ARN, "API_REGION": "eu-west-1"})}},
     )

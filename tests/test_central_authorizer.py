@@ -9,22 +9,19 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-import app as cdk_app
 from stacks.config import ConfigError
-from stacks.phases.pending_stack import PendingStack
-from tests.conftest import NO_OUTPUTS_FILE, SynthesizedApp, config_from, suite_context, synthesize
+from tests.conftest import SynthesizedApp, config_from, synthesize
+from tests.deploy_time import DEPLOYED_API_ID, DEPLOYED_AUTHORIZER_ID
 
-AUTHORIZER = {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777", "authorizer_id": "abc123"}
+AUTHORIZER = {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777"}
 FUNCTION_ARN = "arn:aws:lambda:eu-west-1:999988887777:function:orders-api-authz-prod-eu-west-1"
 
 
 @pytest.fixture(scope="module")
 def stacks() -> tuple[SynthesizedApp, Template]:
-    app = cdk_app.new_app(context=suite_context(**AUTHORIZER))
-    config = cdk_app.load_config(app)
-    api_stack, client_stacks = cdk_app.build_stacks(app, config, NO_OUTPUTS_FILE)
-    synth = SynthesizedApp(config, api_stack, client_stacks, Template.from_stack(api_stack), {s.stack_name: Template.from_stack(s) for s in client_stacks})
-    return synth, Template.from_stack(app.node.find_child("AuthorizerStack"))
+    """The three stacks, ApiStack's consumers as CloudFormation would deploy them."""
+    synth = synthesize(**AUTHORIZER)
+    return synth, synth.deployed("AuthorizerStack")
 
 
 def test_every_method_uses_the_central_authorizer(stacks: tuple[SynthesizedApp, Template]) -> None:
@@ -64,7 +61,7 @@ def test_api_gateway_may_invoke_the_authorizer_for_exactly_this_apis_authorizer(
         "Action": "lambda:InvokeFunction",
         "Principal": "apigateway.amazonaws.com",
         "SourceAccount": "111122223333",
-        "SourceArn": "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/authorizers/abc123",
+        "SourceArn": f"arn:aws:execute-api:eu-west-1:111122223333:{DEPLOYED_API_ID}/authorizers/{DEPLOYED_AUTHORIZER_ID}",
     }
 
 
@@ -77,7 +74,7 @@ def test_the_authorizer_function_has_the_contract_name_and_the_admitted_roles(st
             "Architectures": ["arm64"],
             "Environment": {
                 "Variables": {
-                    "API_ID": "a1b2c3d4e5",
+                    "API_ID": DEPLOYED_API_ID,
                     "API_ACCOUNT": "111122223333",
                     "API_REGION": "eu-west-1",
                     "STAGE": "prod",
@@ -91,9 +88,9 @@ def test_the_authorizer_function_has_the_contract_name_and_the_admitted_roles(st
 
 
 def test_the_requestor_mints_tokens_and_may_invoke_nothing(stacks: tuple[SynthesizedApp, Template]) -> None:
-    client = stacks[0].client
+    client = stacks[0].deployed_client
     client.has_resource_properties(
-        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"TOKEN_API_ID": "a1b2c3d4e5"})}}
+        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"TOKEN_API_ID": DEPLOYED_API_ID})}}
     )
     actions = [
         statement["Action"]
@@ -103,34 +100,15 @@ def test_the_requestor_mints_tokens_and_may_invoke_nothing(stacks: tuple[Synthes
     assert not [a for a in actions if "execute-api" in str(a) or "sts:" in str(a)]
 
 
-def test_without_the_authorizer_id_the_authorizer_stack_is_pending() -> None:
-    app = cdk_app.new_app(context=suite_context(**{**AUTHORIZER, "authorizer_id": None}))
-    cdk_app.build_stacks(app, cdk_app.load_config(app), NO_OUTPUTS_FILE)
-    stack = app.node.find_child("AuthorizerStack")
-    assert isinstance(stack, PendingStack)
-    assert stack.reason.startswith("authorizer_id is not known: deploy ApiStack first")
-    assert (stack.account, stack.region) == ("999988887777", "eu-west-1")
-
-
-def test_the_authorizer_id_comes_with_the_api_id_from_phase_one(tmp_path: Any) -> None:
-    outputs = tmp_path / "cdk-outputs.json"
-    outputs.write_text(json.dumps({"ApiStack": {
-        "ApiId": "k3x9q2m7pa", "AuthorizerId": "xyz789", "ApiAccount": "123456789012", "ApiRegion": "eu-west-1",
-        "Stage": "prod", "ApiType": "rest", "EndpointType": "regional", "AccessMode": "lambda-authorizer"}}))
-    app = cdk_app.new_app(context=suite_context(**{**AUTHORIZER, "authorizer_id": None, "api_id": None, "api_account": "123456789012"}))
-    cdk_app.build_stacks(app, cdk_app.load_config(app), outputs)
-    Template.from_stack(app.node.find_child("AuthorizerStack")).has_resource_properties(
-        "AWS::Lambda::Permission", {"SourceArn": "arn:aws:execute-api:eu-west-1:123456789012:k3x9q2m7pa/authorizers/xyz789"}
-    )
-
-
 @pytest.mark.parametrize(
     ("overrides", "key", "expected"),
     [
         ({**AUTHORIZER, "authorizer_account": None}, "authorizer_account", "is not set"),
         ({**AUTHORIZER, "org_id": "o-a1b2c3d4e5"}, "org_id", "GetCallerIdentity does not prove a caller's organization"),
         ({**AUTHORIZER, "authorizer_region": "us-east-1"}, "authorizer_region", "an authorizer in another region"),
-        ({**AUTHORIZER, "authorizer_id": "ABC"}, "authorizer_id", "6 lowercase letters and digits"),
+        ({**AUTHORIZER, "api_id": "k3x9q2m7pa", "authorizer_id": "ABC"}, "authorizer_id", "6 lowercase letters and digits"),
+        ({**AUTHORIZER, "api_id": "k3x9q2m7pa"}, "authorizer_id", "a value with api_id in access_mode lambda-authorizer"),
+        ({**AUTHORIZER, "authorizer_id": "xyz789"}, "api_id", "a value with authorizer_id in access_mode lambda-authorizer"),
         ({**AUTHORIZER, "api_type": "http"}, "access_mode", "with api_type http"),
         (
             {**AUTHORIZER, "endpoint_type": "private", "client_vpc_ids": "vpc-0a1b2c3d4e5f67890", "client_subnet_ids": "subnet-0a1b2c3d4e5f67890"},

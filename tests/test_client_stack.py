@@ -17,7 +17,7 @@ def synth() -> SynthesizedApp:
 
 @pytest.fixture(scope="module")
 def template(synth: SynthesizedApp) -> Template:
-    return synth.client
+    return synth.deployed_client
 
 
 def policy_statements(template: Template) -> list[dict]:

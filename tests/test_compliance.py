@@ -10,42 +10,23 @@ import pathlib
 import subprocess
 from typing import Any
 
+import re
+
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import cx_api
 from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
-from tests.conftest import NO_OUTPUTS_FILE, PROJECT_ROOT, suite_context
+from stacks.routes import ROUTES
+from tests.conftest import MODES, PROJECT_ROOT, suite_context
+from tests.deploy_time import DEPLOYED_API_ID, Deployment
 
-# Each mode's context: the REST API with its resource policy, the REST API behind the
-# invoker role, and the HTTP API (behind the invoker role, which it implies).
-PRIVATE = {
-    "endpoint_type": "private",
-    "client_vpc_ids": "vpc-0a1b2c3d4e5f67890",
-    "client_subnet_ids": "subnet-0a1b2c3d4e5f67890,subnet-0b1b2c3d4e5f67890",
-}
-MODES = {
-    "resource-policy": {},
-    "assume-role": {"access_mode": "assume-role"},
-    "http": {"api_type": "http"},
-    "private": PRIVATE,
-    "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
-    "lambda-authorizer": {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777", "authorizer_id": "abc123"},
-    "org-rollout": {
-        "org_id": "o-a1b2c3d4e5",
-        "client_org_units": "ou-ab12-cdefgh34",
-        "stackset_account": "111122223333",
-        "policy_account": "222233334444",
-    },
-}
 # Each mode's stacks, where they are not ApiStack and ClientStack.
 STACKS = {
     "lambda-authorizer": ["ApiStack", "ClientStack", "AuthorizerStack"],
     "org-rollout": ["ApiStack", "ClientStackSet", "ClientStackSet.member", "OrgGuardStack"],
 }
-INVOKER_PATH_PARAMETER = (
-    "AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<OrdersApi5F38DCA5>/prod/GET/orders/*]"
-)
 # Each is a deliberate design choice; the reason is in the code that acknowledges it.
 ACKNOWLEDGED_FOR_THE_REST_API = {
     "AwsSolutions-COG4",
@@ -53,21 +34,55 @@ ACKNOWLEDGED_FOR_THE_REST_API = {
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
 }
-ACKNOWLEDGED = {
-    "resource-policy": ACKNOWLEDGED_FOR_THE_REST_API
-    | {"AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/prod/GET/orders/*]"},
-    "assume-role": ACKNOWLEDGED_FOR_THE_REST_API | {INVOKER_PATH_PARAMETER},
-    # An HTTP API has no methods for COG4, no WAF association for APIG3 and needs no
-    # account-wide CloudWatch role.
-    "http": {"AwsSolutions-IAM5[Resource::*]", INVOKER_PATH_PARAMETER},
+# The roles that may invoke routes with a path parameter, whose ARNs have a '*' for it:
+# the requestor role (the API's id read from ApiStack), the invoker role (the API by its logical id).
+REQUESTOR_PATH_PARAMETERS = "requestor"
+INVOKER_PATH_PARAMETERS = "invoker"
+PATH_PARAMETER_ROLES = {
+    "resource-policy": {REQUESTOR_PATH_PARAMETERS},
+    "assume-role": {INVOKER_PATH_PARAMETERS},
+    "http": {INVOKER_PATH_PARAMETERS},
+    "private": {REQUESTOR_PATH_PARAMETERS},
+    "private-assume-role-endpoints": {INVOKER_PATH_PARAMETERS},
+    # No role may invoke the API by IAM: the authorizer admits callers.
+    "lambda-authorizer": set(),
+    # No ClientStack: the requestor is in the StackSet's member template, which cdk-nag
+    # checks in an app of its own (test_org_rollout).
+    "org-rollout": set(),
 }
-ACKNOWLEDGED["private"] = ACKNOWLEDGED["resource-policy"]
-ACKNOWLEDGED["private-assume-role-endpoints"] = ACKNOWLEDGED["assume-role"]
-# No execute-api permission anywhere: the authorizer admits callers.
-ACKNOWLEDGED["lambda-authorizer"] = ACKNOWLEDGED_FOR_THE_REST_API
-# No ClientStack: the requestor is in the StackSet's member template, which cdk-nag
-# checks in an app of its own (test_org_rollout).
-ACKNOWLEDGED["org-rollout"] = ACKNOWLEDGED_FOR_THE_REST_API
+# An HTTP API has no methods for COG4, no WAF association for APIG3 and needs no
+# account-wide CloudWatch role.
+ACKNOWLEDGED_FOR_EVERY_API = {"http": {"AwsSolutions-IAM5[Resource::*]"}}
+
+
+def path_parameter_findings(prefix: str) -> set[str]:
+    return {
+        f"AwsSolutions-IAM5[Resource::{prefix}/prod/{route.arn_suffix}]" for route in ROUTES if "*" in route.arn_suffix
+    }
+
+
+def acknowledged(mode: str, api_logical_id: str) -> set[str]:
+    """The reviewed findings of a mode, derived from the routes; the API's id as deployed."""
+    findings = set(ACKNOWLEDGED_FOR_EVERY_API.get(mode, ACKNOWLEDGED_FOR_THE_REST_API))
+    api_arn = "arn:aws:execute-api:eu-west-1:111122223333:"
+    if REQUESTOR_PATH_PARAMETERS in PATH_PARAMETER_ROLES[mode]:
+        findings |= path_parameter_findings(api_arn + DEPLOYED_API_ID)
+    if INVOKER_PATH_PARAMETERS in PATH_PARAMETER_ROLES[mode]:
+        findings |= path_parameter_findings(f"{api_arn}<{api_logical_id}>")
+    return findings
+
+
+STACK_OUTPUT_READ = re.compile(r'\{"Fn::GetStackOutput":\{[^{}]*\}\}')
+
+
+def as_deployed(finding: str, deployment: Deployment, consumer: str) -> str:
+    """A finding's name with each Fn::GetStackOutput in it replaced by what a deploy reads."""
+    stack = deployment.stacks[consumer]
+    return STACK_OUTPUT_READ.sub(
+        lambda read: deployment.get_stack_output(stack, **json.loads(read.group())["Fn::GetStackOutput"]), finding
+    )
+
+
 CHECKOV_SKIPPED = {
     "AWS::Logs::LogGroup": {"CKV_AWS_158"},
     "AWS::Lambda::Function": {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173"},
@@ -80,9 +95,9 @@ CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 def synthesize_to(out_dir: pathlib.Path, mode: str, break_it: bool = False) -> None:
     app = cdk_app.new_app(context=suite_context(**MODES[mode]), outdir=str(out_dir))
-    api_stack, _ = cdk_app.build_stacks(app, cdk_app.load_config(app), NO_OUTPUTS_FILE)
+    stacks = cdk_app.build_stacks(app, cdk_app.load_config(app))
     if break_it:
-        api_stack.backend.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
+        stacks.api.backend.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
     app.synth()
     # A StackSet's member template is a string in its template: out beside it, so that
     # cfn-lint and checkov check it too.
@@ -110,6 +125,21 @@ def templates(assemblies: dict[str, pathlib.Path]) -> dict[str, dict[str, Any]]:
     }
 
 
+@pytest.fixture(scope="module")
+def deployments(assemblies: dict[str, pathlib.Path]) -> dict[str, Deployment]:
+    return {mode: Deployment(cx_api.CloudAssembly(str(out_dir))) for mode, out_dir in assemblies.items()}
+
+
+def reviewed(mode: str, deployment: Deployment) -> set[str]:
+    apis = [
+        logical_id
+        for logical_id, resource in deployment.stacks["ApiStack"].template["Resources"].items()
+        if resource["Type"] in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
+    ]
+    (api_logical_id,) = apis
+    return acknowledged(mode, api_logical_id)
+
+
 def nag_report(assembly: pathlib.Path) -> dict[str, Any]:
     (report,) = json.loads((assembly / "validation-report.json").read_text())["pluginReports"]
     return report
@@ -122,9 +152,15 @@ def test_cdk_nag_passes_with_no_unacknowledged_finding(assemblies: dict[str, pat
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_acknowledged_findings_are_exactly_the_reviewed_set(assemblies: dict[str, pathlib.Path], mode: str) -> None:
+def test_acknowledged_findings_are_exactly_the_reviewed_set(
+    assemblies: dict[str, pathlib.Path], deployments: dict[str, Deployment], mode: str
+) -> None:
     suppressed = nag_report(assemblies[mode])["suppressedViolations"]
-    assert {finding["ruleName"] for finding in suppressed} == ACKNOWLEDGED[mode]
+    found = {
+        as_deployed(finding["ruleName"], deployments[mode], finding["acknowledgedAt"].split("/")[0])
+        for finding in suppressed
+    }
+    assert found == reviewed(mode, deployments[mode])
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -138,17 +174,17 @@ def test_each_acknowledgment_is_on_a_resource_not_a_stack_and_has_a_reason(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_acknowledgments_are_written_beside_the_resources_for_auditors(
-    templates: dict[str, dict], mode: str
+    templates: dict[str, dict], deployments: dict[str, Deployment], mode: str
 ) -> None:
     in_metadata = {
-        rule["id"].removeprefix("AwsSolutions::")
+        as_deployed(rule["id"].removeprefix("AwsSolutions::"), deployments[mode], name.split("/")[1].split(".")[0])
         for name, template in templates.items()
         # A member template is nag-checked in an app of its own (test_org_rollout).
         if name.startswith(f"{mode}/") and ".member." not in name
         for resource in template["Resources"].values()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     }
-    assert in_metadata == ACKNOWLEDGED[mode]
+    assert in_metadata == reviewed(mode, deployments[mode])
 
 
 def test_a_new_finding_fails_synth(tmp_path: pathlib.Path) -> None:

@@ -1,5 +1,9 @@
 """The requestor handler calls the backend handler through a local gateway double
-that enforces SigV4 as API Gateway does (see gateway_double.py). Loopback only."""
+that enforces SigV4 as API Gateway does (see gateway_double.py), and IAM as the
+deployed stacks say: the stacks are synthesized, the client stack's references to
+ApiStack resolved as CloudFormation would (tests/deploy_time.py), and the double
+admits a call only when IAM evaluation of the deployed client role's identity policy
+and the deployed API's resource policy allows it. Loopback only."""
 
 from __future__ import annotations
 
@@ -13,7 +17,12 @@ import pytest
 from lambda_src.api import handler as backend
 from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, STRANGER, run_as
-from tests.gateway_double import BAD_SIGNATURE, INVALID_TOKEN, MISSING_TOKEN, GatewayDouble
+from tests.conftest import SynthesizedApp, synthesize
+from tests.deploy_time import DEPLOYED_API_ID
+from tests.gateway_double import BAD_SIGNATURE, INVALID_TOKEN, MISSING_TOKEN, Caller, GatewayDouble
+from tests.iam import invoke_allowed
+
+API_ARN = f"arn:aws:execute-api:eu-west-1:111122223333:{DEPLOYED_API_ID}"
 
 
 @pytest.fixture
@@ -21,8 +30,34 @@ def events_seen() -> list[dict[str, Any]]:
     return []
 
 
+@pytest.fixture(scope="module")
+def deployed() -> SynthesizedApp:
+    return synthesize()
+
+
+def role_of(session_arn: str) -> str:
+    """aws:PrincipalArn of an assumed-role session: its role's ARN."""
+    account, role_name = session_arn.split(":")[4], session_arn.split("/")[1]
+    return f"arn:aws:iam::{account}:role/{role_name}"
+
+
+def iam_allows(deployed: SynthesizedApp) -> Any:
+    """IAM's decision for a caller, given the deployed client role's identity policy
+    (for the requestor; none for anyone else) and the deployed API's resource policy."""
+    (api,) = deployed.api.find_resources("AWS::ApiGateway::RestApi").values()
+    (policy,) = [p for n, p in deployed.deployed_client.find_resources("AWS::IAM::Policy").items() if n.startswith("RequestorRole")]
+    requestor_policy = policy["Properties"]["PolicyDocument"]
+    nothing = {"Version": "2012-10-17", "Statement": []}
+
+    def allows(caller: Caller, route_arn: str) -> bool:
+        identity = requestor_policy if caller is REQUESTOR else nothing
+        return invoke_allowed(role_of(caller.principal_arn), identity, route_arn, api["Properties"]["Policy"], API_ARN)
+
+    return allows
+
+
 @pytest.fixture
-def gateway(events_seen: list[dict[str, Any]]) -> Iterator[GatewayDouble]:
+def gateway(deployed: SynthesizedApp, events_seen: list[dict[str, Any]]) -> Iterator[GatewayDouble]:
     def recording_backend(event: dict[str, Any], context: Any) -> dict[str, Any]:
         events_seen.append(event)
         return backend.handler(event, context)
@@ -32,14 +67,26 @@ def gateway(events_seen: list[dict[str, Any]]) -> Iterator[GatewayDouble]:
         stage="prod",
         callers=[REQUESTOR, STRANGER],
         backend=recording_backend,
-        admitted=lambda principal_arn: principal_arn == REQUESTOR.principal_arn,
+        identity_allows=iam_allows(deployed),
+        api_arn=API_ARN,
     ) as double:
         yield double
 
 
+def test_the_deployed_requestor_calls_the_api_it_read_from_api_stack(deployed: SynthesizedApp) -> None:
+    (function,) = deployed.deployed_client.find_resources("AWS::Lambda::Function").values()
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment == {"API_URL": f"https://{DEPLOYED_API_ID}.execute-api.eu-west-1.amazonaws.com/prod", "API_REGION": "eu-west-1"}
+
+
 @pytest.fixture
-def as_requestor(gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch) -> GatewayDouble:
-    run_as(REQUESTOR, monkeypatch, gateway.url)
+def as_requestor(deployed: SynthesizedApp, gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch) -> GatewayDouble:
+    """The requestor with its deployed environment, its URL's host on loopback."""
+    (function,) = deployed.deployed_client.find_resources("AWS::Lambda::Function").values()
+    environment = function["Properties"]["Environment"]["Variables"]
+    deployed_url = environment["API_URL"]
+    assert deployed_url.endswith(f"/{gateway.stage}")
+    run_as(REQUESTOR, monkeypatch, gateway.url, region=environment["API_REGION"])
     return gateway
 
 

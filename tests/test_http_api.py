@@ -134,14 +134,14 @@ def test_the_invoker_role_is_trusted_by_the_admitted_requestor_roles_only(templa
 def test_the_client_role_may_only_assume_the_invoker_role(synth: SynthesizedApp) -> None:
     statements = [
         statement
-        for policy in synth.client.find_resources("AWS::IAM::Policy").values()
+        for policy in synth.deployed_client.find_resources("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if "xray:" not in str(statement["Action"]) and "logs:" not in str(statement["Action"])
     ]
     assert statements == [
         {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": INVOKER_ARN}
     ]
-    synth.client.has_output("ApiType", {"Value": "http"})
+    synth.deployed_client.has_output("ApiType", {"Value": "http"})
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_the_outputs_are_those_of_the_rest_api_plus_the_type(template: Template,
 
 
 def test_the_requestor_url_has_the_named_stage(synth: SynthesizedApp) -> None:
-    synth.client.has_resource_properties(
+    synth.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
         {"Environment": {"Variables": Match.object_like({"API_URL": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"})}},
     )

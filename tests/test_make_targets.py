@@ -13,7 +13,8 @@ from tests.conftest import PROJECT_ROOT
 from tools.check_profile import problem
 
 OUTER_MAKE_AND_TARGET_SETTINGS = {
-    "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "ENVIRONMENT", "CDK_ARGS", "AWS_PROFILE"
+    "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "ENVIRONMENT", "CDK_ARGS", "AWS_PROFILE", "TRUST",
+    "EXECUTION_POLICIES", "FORCE",
 }
 
 
@@ -39,6 +40,10 @@ def test_a_known_profile_passes() -> None:
         (["smoke"], "Set PROFILE to the AWS profile of the account: make smoke PROFILE=<profile>"),
         (["deploy-api", "PROFILE=nonexistent"], "The AWS profile 'nonexistent' does not exist (profiles in your AWS config: api-admin)"),
         (["bootstrap", "PROFILE=api-admin"], "Set ENVIRONMENT to the account and region to bootstrap"),
+        (
+            ["bootstrap", "PROFILE=api-admin", "ENVIRONMENT=aws://444455556666/eu-west-1", "TRUST=111122223333"],
+            "Set EXECUTION_POLICIES with TRUST",
+        ),
     ],
 )
 def test_make_stops_before_synth_or_deploy(tmp_path: pathlib.Path, arguments: list[str], expected: str) -> None:

@@ -4,8 +4,6 @@ that makes admission by organization safe, checked by an IAM policy evaluator.""
 
 from __future__ import annotations
 
-import collections
-import collections.abc
 import json
 from typing import Any
 
@@ -17,12 +15,10 @@ import app as cdk_app
 from stacks.config import ConfigError
 from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS
 from stacks.org.member_template import TEMPLATE_BODY_LIMIT
-from tests.conftest import NO_OUTPUTS_FILE, config_from, suite_context, synthesize
+from tests.conftest import config_from, suite_context, synthesize
+from tests.deploy_time import DEPLOYED_API_ID, Deployment
 
-collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]  # principalmapper 1.1.5
-collections.MutableMapping = collections.abc.MutableMapping  # type: ignore[attr-defined]
-from principalmapper.common import Node, Policy  # noqa: E402
-from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+from tests.iam import Policy, local_check_authorization_full, role
 
 ROLLOUT = {
     "org_id": "o-a1b2c3d4e5",
@@ -36,18 +32,20 @@ ROLLOUT = {
 def stacks() -> dict[str, Any]:
     app = cdk_app.new_app(context=suite_context(**ROLLOUT))
     config = cdk_app.load_config(app)
-    api_stack, client_stacks = cdk_app.build_stacks(app, config, NO_OUTPUTS_FILE)
-    stackset = app.node.find_child("ClientStackSet")
+    built = cdk_app.build_stacks(app, config)
+    stackset = built.stack_set
     return {
-        "client_stacks": client_stacks,
+        "client_stacks": built.clients,
         "stackset": Template.from_stack(stackset),
         "member": stackset.template,
-        # The same client account deployed one by one, for the comparison.
-        "client": synthesize().client.to_json(),
-        "guard": Template.from_stack(app.node.find_child("OrgGuardStack")),
-        "guard_stack": app.node.find_child("OrgGuardStack"),
+        # As the instance in a member account gets it, and the same client account
+        # deployed one by one, for the comparison.
+        "instance": Deployment(app.synth()).stack_set_instance("ClientStackSet", "444455556666"),
+        "client": synthesize().deployed_client.to_json(),
+        "guard": Template.from_stack(built.guard),
+        "guard_stack": built.guard,
         "stackset_stack": stackset,
-        "api_stack": api_stack,
+        "api_stack": built.api,
     }
 
 
@@ -86,6 +84,8 @@ def test_the_stackset_lives_in_the_stackset_account_and_the_guard_with_organizat
 def test_the_stackset_is_the_client_side_and_comes_after_the_guard(stacks: dict[str, Any]) -> None:
     assert stacks["client_stacks"] == []  # a ClientStack would run as CDK's role, which the guard denies
     assert stacks["guard_stack"] in stacks["stackset_stack"].dependencies
+    # ... and before the API admits the OUs' accounts by the role's name.
+    assert stacks["guard_stack"] in stacks["api_stack"].dependencies
 
 
 def test_the_api_admits_exactly_the_accounts_of_the_ous(stacks: dict[str, Any]) -> None:
@@ -103,7 +103,15 @@ def test_the_member_template_is_the_stacksets_body(stacks: dict[str, Any]) -> No
 
 def test_the_member_template_needs_no_bootstrap_and_fits_inline(stacks: dict[str, Any]) -> None:
     member = stacks["member"]
-    assert "Parameters" not in member and "Rules" not in member  # no BootstrapVersion check
+    assert "Rules" not in member  # no BootstrapVersion check
+    assert member["Parameters"] == {
+        "ApiId": {
+            "Type": "String",
+            "AllowedPattern": "[a-z0-9]{10}",
+            "ConstraintDescription": "the API's 10 lowercase letters and digits",
+            "Description": "The orders API's id (ApiStack's ApiId output), set by the StackSet",
+        }
+    }
     assert "S3Bucket" not in json.dumps(member)  # no asset
     (function,) = [r for r in member["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert function["Properties"]["Code"]["ZipFile"].startswith('"""Requestor: calls the orders API')
@@ -117,8 +125,17 @@ def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
 
 
+def test_the_stackset_hands_its_instances_the_api_id_it_reads_from_api_stack(stacks: dict[str, Any]) -> None:
+    (stackset,) = stacks["stackset"].find_resources("AWS::CloudFormation::StackSet").values()
+    (parameter,) = stackset["Properties"]["Parameters"]
+    assert parameter["ParameterKey"] == "ApiId"
+    assert set(parameter["ParameterValue"]) == {"Fn::GetStackOutput"}
+    (function,) = of_type(stacks["instance"], "AWS::Lambda::Function")
+    assert function["Environment"]["Variables"]["API_URL"] == f"https://{DEPLOYED_API_ID}.execute-api.eu-west-1.amazonaws.com/prod"
+
+
 def test_the_member_template_is_the_client_stack_built_by_the_same_code(stacks: dict[str, Any]) -> None:
-    member, client = stacks["member"], stacks["client"]
+    member, client = stacks["instance"], stacks["client"]
     (role,), (client_role,) = of_type(member, "AWS::IAM::Role"), of_type(client, "AWS::IAM::Role")
     assert role == client_role
     assert of_type(member, "AWS::IAM::Policy") == of_type(client, "AWS::IAM::Policy")
@@ -137,7 +154,8 @@ def test_the_member_template_acknowledges_only_the_reviewed_cdk_nag_findings(
     }
     assert acknowledged == {
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5/prod/GET/orders/*]",
+        # The API's id is the instance's parameter.
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<ApiId>/prod/GET/orders/*]",
     }
 
 
@@ -223,7 +241,7 @@ def test_an_iam_evaluator_agrees_only_the_stackset_may_make_the_role(
     (policy,) = stacks["guard"].find_resources("AWS::Organizations::Policy").values()
     guard = Policy("arn:aws:organizations::222233334444:policy/o-a1b2c3d4e5/service_control_policy/p-guard", "guard", policy["Properties"]["Content"])
     arn = f"arn:aws:iam::444455556666:{principal}"
-    caller = Node(arn, "AROAEXAMPLE", [Policy(arn, "admin", ADMIN)], [], TRUST, None, 0, False, True, None, False, {})
+    caller = role(arn, ADMIN, trust=TRUST, admin=True)
     decision = local_check_authorization_full(
         caller, action, f"arn:aws:iam::444455556666:{resource}", {}, service_control_policy_groups=[[FULL_AWS_ACCESS, guard]]
     )

@@ -4,8 +4,6 @@ policy evaluated as IAM would, by principalmapper's local policy simulation."""
 
 from __future__ import annotations
 
-import collections
-import collections.abc
 import json
 from typing import Any
 
@@ -15,12 +13,7 @@ from aws_cdk.assertions import Match, Template
 from stacks.config import ConfigError
 from stacks.routes import ROUTES
 from tests.conftest import SynthesizedApp, config_from, synthesize
-
-# principalmapper 1.1.5 imports Mapping from collections, which Python 3.10 removed.
-collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
-collections.MutableMapping = collections.abc.MutableMapping  # type: ignore[attr-defined]
-from principalmapper.common import Node, Policy  # noqa: E402
-from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+from tests.iam import invoke_allowed
 
 CLIENT_VPC = "vpc-0a1b2c3d4e5f67890"
 OTHER_VPC = "vpc-0fedcba9876543210"
@@ -79,7 +72,7 @@ def test_in_assume_role_mode_the_private_api_admits_the_invoker_role_only(with_e
 
 
 def test_the_requestor_runs_in_the_client_subnets_behind_its_security_group(private: SynthesizedApp) -> None:
-    private.client.has_resource_properties(
+    private.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "VpcConfig": {
@@ -91,7 +84,7 @@ def test_the_requestor_runs_in_the_client_subnets_behind_its_security_group(priv
 
 
 def test_the_requestors_security_group_allows_https_out_only(private: SynthesizedApp) -> None:
-    (group,) = private.client.find_resources("AWS::EC2::SecurityGroup").values()
+    (group,) = private.deployed_client.find_resources("AWS::EC2::SecurityGroup").values()
     assert group["Properties"]["VpcId"] == CLIENT_VPC
     assert group["Properties"]["SecurityGroupEgress"] == [
         {
@@ -107,23 +100,23 @@ def test_the_requestors_security_group_allows_https_out_only(private: Synthesize
 
 def test_named_the_vpc_endpoints_security_group_the_requestor_may_reach_it_only() -> None:
     synth = synthesize(vpc_endpoint_security_group_id=ENDPOINT_GROUP, **PRIVATE)
-    (group,) = synth.client.find_resources("AWS::EC2::SecurityGroup").values()
+    (group,) = synth.deployed_client.find_resources("AWS::EC2::SecurityGroup").values()
     # No rule of its own: CloudFormation drops a group's default allow-all egress rule
     # when an egress rule resource is added to it, which CDK relies on too.
     assert "SecurityGroupEgress" not in group["Properties"]
-    synth.client.has_resource_properties(
+    synth.deployed_client.has_resource_properties(
         "AWS::EC2::SecurityGroupEgress",
         {"DestinationSecurityGroupId": ENDPOINT_GROUP, "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp"},
     )
-    synth.client.resource_count_is("AWS::EC2::SecurityGroupEgress", 1)
+    synth.deployed_client.resource_count_is("AWS::EC2::SecurityGroupEgress", 1)
 
 
 def test_without_create_vpc_endpoint_no_endpoint_is_made(private: SynthesizedApp) -> None:
-    private.client.resource_count_is("AWS::EC2::VPCEndpoint", 0)
+    private.deployed_client.resource_count_is("AWS::EC2::VPCEndpoint", 0)
 
 
 def test_with_private_dns_the_requestor_calls_the_apis_usual_url(private: SynthesizedApp) -> None:
-    (function,) = private.client.find_resources("AWS::Lambda::Function").values()
+    (function,) = private.deployed_client.find_resources("AWS::Lambda::Function").values()
     environment = function["Properties"]["Environment"]["Variables"]
     assert environment["API_URL"] == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
     assert "API_ID" not in environment
@@ -131,14 +124,14 @@ def test_with_private_dns_the_requestor_calls_the_apis_usual_url(private: Synthe
 
 def test_without_private_dns_the_requestor_calls_the_endpoint_by_name_and_names_the_api() -> None:
     synth = synthesize(vpc_endpoint_dns_name=ENDPOINT_DNS, **PRIVATE)
-    synth.client.has_resource_properties(
+    synth.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
         {"Environment": {"Variables": Match.object_like({"API_URL": f"https://{ENDPOINT_DNS}/prod", "API_ID": "a1b2c3d4e5"})}},
     )
 
 
 def test_the_execute_api_endpoint_allows_only_invoking_this_apis_stage(with_endpoints: SynthesizedApp) -> None:
-    with_endpoints.client.has_resource_properties(
+    with_endpoints.deployed_client.has_resource_properties(
         "AWS::EC2::VPCEndpoint",
         {
             "ServiceName": "com.amazonaws.eu-west-1.execute-api",
@@ -165,7 +158,7 @@ def test_the_execute_api_endpoint_allows_only_invoking_this_apis_stage(with_endp
 def test_in_assume_role_mode_an_sts_endpoint_allows_only_assuming_the_invoker_role(
     with_endpoints: SynthesizedApp,
 ) -> None:
-    with_endpoints.client.has_resource_properties(
+    with_endpoints.deployed_client.has_resource_properties(
         "AWS::EC2::VPCEndpoint",
         {
             "ServiceName": "com.amazonaws.eu-west-1.sts",
@@ -200,7 +193,7 @@ def endpoint_dns_name(logical_id_prefix: str) -> Any:
 
 
 def test_the_requestor_calls_the_endpoints_it_made_by_their_own_names(with_endpoints: SynthesizedApp) -> None:
-    with_endpoints.client.has_resource_properties(
+    with_endpoints.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "Environment": {
@@ -217,10 +210,10 @@ def test_the_requestor_calls_the_endpoints_it_made_by_their_own_names(with_endpo
 
 
 def test_the_endpoints_accept_https_from_the_requestor_only(with_endpoints: SynthesizedApp) -> None:
-    groups = with_endpoints.client.find_resources("AWS::EC2::SecurityGroup")
+    groups = with_endpoints.deployed_client.find_resources("AWS::EC2::SecurityGroup")
     (endpoint_group,) = [name for name in groups if name.startswith("NetworkEndpointSecurityGroup")]
     (requestor_group,) = [name for name in groups if name.startswith("NetworkRequestorSecurityGroup")]
-    with_endpoints.client.has_resource_properties(
+    with_endpoints.deployed_client.has_resource_properties(
         "AWS::EC2::SecurityGroupIngress",
         {
             "GroupId": {"Fn::GetAtt": [endpoint_group, "GroupId"]},
@@ -230,12 +223,12 @@ def test_the_endpoints_accept_https_from_the_requestor_only(with_endpoints: Synt
             "IpProtocol": "tcp",
         },
     )
-    for endpoint in with_endpoints.client.find_resources("AWS::EC2::VPCEndpoint").values():
+    for endpoint in with_endpoints.deployed_client.find_resources("AWS::EC2::VPCEndpoint").values():
         assert endpoint["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [endpoint_group, "GroupId"]}]
 
 
 def test_the_network_interface_permissions_sit_in_a_policy_of_their_own(private: SynthesizedApp) -> None:
-    (policy,) = [p for n, p in private.client.find_resources("AWS::IAM::Policy").items() if "NetworkInterfaces" in n]
+    (policy,) = [p for n, p in private.deployed_client.find_resources("AWS::IAM::Policy").items() if "NetworkInterfaces" in n]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == "*"
     assert set(statement["Action"]) == {
@@ -318,16 +311,6 @@ def test_several_client_accounts_each_get_their_vpc_and_subnets() -> None:
 # What IAM decides, by principalmapper's local policy simulation.
 
 
-def as_iam_stores_it(policy: dict[str, Any]) -> dict[str, Any]:
-    """API Gateway expands its `execute-api:/` shorthand to this API's ARN."""
-    return json.loads(json.dumps(policy).replace("execute-api:/", f"{API_ARN}/"))
-
-
-def role(arn: str, identity_policy: dict[str, Any]) -> Node:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    return Node(arn, "AROAEXAMPLE", [Policy(arn, "inline", identity_policy)], [], trust, None, 0, False, False, None, False, {})
-
-
 def requestor_identity_policy(template: Template) -> dict[str, Any]:
     (policy,) = [p for n, p in template.find_resources("AWS::IAM::Policy").items() if n.startswith("RequestorRoleDefault")]
     return policy["Properties"]["PolicyDocument"]
@@ -345,11 +328,10 @@ def requestor_identity_policy(template: Template) -> dict[str, Any]:
 def test_iam_admits_the_requestor_from_its_vpc_only(
     private: SynthesizedApp, principal_arn: str, source_vpc: str | None, allowed: bool
 ) -> None:
-    caller = role(principal_arn, requestor_identity_policy(private.client))
     context = {"aws:SourceVpc": source_vpc} if source_vpc else {}
-    decision = local_check_authorization_full(
-        caller, "execute-api:Invoke", f"{API_ARN}/prod/GET/orders/123", context,
-        as_iam_stores_it(resource_policy(private.api)), "111122223333",
+    decision = invoke_allowed(
+        principal_arn, requestor_identity_policy(private.deployed_client), f"{API_ARN}/prod/GET/orders/123",
+        resource_policy(private.api), API_ARN, context,
     )
     assert decision is allowed
 
@@ -357,8 +339,7 @@ def test_iam_admits_the_requestor_from_its_vpc_only(
 def test_the_same_evaluation_admits_another_vpc_when_the_api_is_regional() -> None:
     # The control: without the network statement the same caller from elsewhere is served.
     regional = synthesize()
-    caller = role(REQUESTOR_ROLE, requestor_identity_policy(regional.client))
-    assert local_check_authorization_full(
-        caller, "execute-api:Invoke", f"{API_ARN}/prod/GET/orders/123", {"aws:SourceVpc": OTHER_VPC},
-        as_iam_stores_it(resource_policy(regional.api)), "111122223333",
+    assert invoke_allowed(
+        REQUESTOR_ROLE, requestor_identity_policy(regional.deployed_client), f"{API_ARN}/prod/GET/orders/123",
+        resource_policy(regional.api), API_ARN, {"aws:SourceVpc": OTHER_VPC},
     )

@@ -116,7 +116,7 @@ def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> No
         ("The request signature we calculated does not match the signature you provided.", "Signature mismatch"),
         ("Credential should be scoped to a valid region.", "Wrong region"),
         ("The security token included in the request is invalid.", "The function's credentials were rejected"),
-        ("Forbidden", "No API with this id in this region"),
+        ("Forbidden", "No API with this id in this region: ApiStack was deleted or replaced"),
         ("Something new", "none of the known causes fits"),
     ],
 )
@@ -169,6 +169,51 @@ def test_a_stack_that_is_not_deployed_is_an_error(session: StubbedSession) -> No
         "describe_stacks", "ValidationError", "Stack with id ClientStack does not exist"
     )
     with pytest.raises(smoke.SmokeError, match="deploy it with `make deploy-client`"):
+        smoke.run(session, "ClientStack", "444455556666")
+
+
+def failed_deploy(session: StubbedSession, reason: str) -> None:
+    session.stubs["sts"].add_response(
+        "get_caller_identity", {"Account": "444455556666", "Arn": "arn:aws:iam::444455556666:user/ops", "UserId": "A"}
+    )
+    session.stubs["cloudformation"].add_response(
+        "describe_stacks",
+        {"Stacks": [{"StackName": "ClientStack", "CreationTime": "2026-12-01T09:00:00Z", "StackStatus": "ROLLBACK_COMPLETE"}]},
+        {"StackName": "ClientStack"},
+    )
+    events = [
+        {"StackId": "id", "EventId": "3", "StackName": "ClientStack", "Timestamp": "2026-12-01T09:02:00Z", "ResourceStatus": "DELETE_COMPLETE"},
+        {
+            "StackId": "id", "EventId": "2", "StackName": "ClientStack", "Timestamp": "2026-12-01T09:01:00Z",
+            "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": reason,
+        },
+        {"StackId": "id", "EventId": "1", "StackName": "ClientStack", "Timestamp": "2026-12-01T09:00:00Z", "ResourceStatus": "CREATE_IN_PROGRESS"},
+    ]
+    session.stubs["cloudformation"].add_response("describe_stack_events", {"StackEvents": events}, {"StackName": "ClientStack"})
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Stack with id ApiStack does not exist (Fn::GetStackOutput)",
+        "User: arn:aws:sts::444455556666:assumed-role/cdk-hnb659fds-cfn-exec-role-444455556666-eu-west-1/x is not "
+        "authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/ApiStackPublishGetStackOutputRoleF2778A7C",
+    ],
+)
+def test_a_client_stack_that_could_not_read_api_stack_says_to_deploy_api_stack_first(
+    session: StubbedSession, reason: str
+) -> None:
+    failed_deploy(session, reason)
+    with pytest.raises(smoke.SmokeError) as raised:
+        smoke.run(session, "ClientStack", "444455556666")
+    message = str(raised.value)
+    assert message.startswith("ClientStack is ROLLBACK_COMPLETE: it could not read ApiStack's ids when it deployed")
+    assert "`make deploy`" in message and "bootstrapped" in message and reason in message
+
+
+def test_a_client_stack_that_failed_otherwise_quotes_cloudformation(session: StubbedSession) -> None:
+    failed_deploy(session, "Resource limit exceeded")
+    with pytest.raises(smoke.SmokeError, match="ClientStack is ROLLBACK_COMPLETE: see its events .*Resource limit exceeded"):
         smoke.run(session, "ClientStack", "444455556666")
 
 

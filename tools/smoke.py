@@ -27,13 +27,13 @@ UNSIGNED_REFUSALS = {
     "http": (FORBIDDEN,),
     "authorizer": ("Unauthorized",),
 }
-UNREACHABLE = ("could not reach the API", "The API's host could not be reached: check api_id and api_region.")
+UNREACHABLE = ("could not reach the API", "The API's host could not be reached: check api_region (and api_id, if given).")
 # Substrings of the message the signed call got, in the order they are checked.
 REST_CAUSES = (
     (
         MISSING_TOKEN,
         "No deployment of the stage, or no such path: the signed request reached no route. Check that ApiStack "
-        "deployed and that `stage` is the same in both phases.",
+        "deployed and that `stage` is the same for every stack.",
     ),
     (
         "with an explicit deny",
@@ -44,7 +44,7 @@ REST_CAUSES = (
         "is not authorized to perform: execute-api:Invoke",
         "An Allow is missing: either the API's resource policy does not admit the role (redeploy ApiStack "
         "with this account in client_accounts) or the role's identity policy lacks execute-api:Invoke on "
-        "this API (redeploy ClientStack with the right api_id).",
+        "this API (redeploy ClientStack: it reads the API's id from ApiStack, unless -c api_id names another).",
     ),
     (
         "signature we calculated does not match",
@@ -59,7 +59,12 @@ REST_CAUSES = (
         "security token included in the request is invalid",
         "The function's credentials were rejected: check the requestor role and its session.",
     ),
-    ("Forbidden", "No API with this id in this region: api_id or api_region does not match ApiStack's outputs."),
+    (
+        "Forbidden",
+        "No API with this id in this region: ApiStack was deleted or replaced (its API has a new id) since this "
+        "stack deployed, or -c api_id names another API. Redeploy ApiStack if it is gone, then this stack with "
+        "FORCE=true (it reads ApiStack's current id when it deploys).",
+    ),
     UNREACHABLE,
 )
 # An HTTP API answers every refusal of IAM authorization with the same word.
@@ -68,12 +73,13 @@ HTTP_CAUSES = (
         FORBIDDEN,
         "The HTTP API refused the signed call and HTTP APIs do not say why: the requestor did not sign as "
         "the invoker role's session (check INVOKER_ROLE_ARN), the invoker role may not invoke this route "
-        "(redeploy ApiStack with the same stage), or the request was signed for another region than the "
-        "API's. The API's access log has the error type for the request id.",
+        "(redeploy ApiStack with the same stage), the request was signed for another region than the "
+        "API's, or ApiStack was deleted or replaced since this stack deployed (redeploy this stack with "
+        "FORCE=true: it reads the current API id). The API's access log has the error type for the request id.",
     ),
     (
         "Not Found",
-        "No route or no stage of this name: check that ApiStack deployed and that `stage` is the same in both phases.",
+        "No route or no stage of this name: check that ApiStack deployed and that `stage` is the same for every stack.",
     ),
     UNREACHABLE,
 )
@@ -189,15 +195,47 @@ def member_template_of(out_dir: pathlib.Path) -> dict[str, Any]:
         raise SmokeError(f"ClientStackSet is not in {out_dir} ({error}); run `make synth` with client_org_units") from None
 
 
+# Where a client stack's deploy failed because it could not read ApiStack's ids: the
+# words of CloudFormation's reason (Fn::GetStackOutput's errors are not documented
+# word for word, so any of these).
+READ_FAILURES = ("GetStackOutput", "ApiStack", "PublishGetStackOutputRole", "DescribeStacks", "sts:AssumeRole")
+API_STACK_NOT_READABLE = (
+    "it could not read ApiStack's ids when it deployed: ApiStack is not deployed yet (deploy it first: "
+    "`make deploy` deploys both in order, or `make deploy-api` with the API account's profile), or it was "
+    "deployed before this account was bootstrapped, so its reader role does not trust this account (bootstrap "
+    "this account, then redeploy ApiStack), or this account is not among those ApiStack's configuration names. "
+    "Then deploy this stack again."
+)
+FAILED_STATES = ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_FAILED")
+
+
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     try:
         (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except botocore.exceptions.ClientError as error:
-        raise SmokeError(f"cannot read {stack_name}: {error}; deploy it with `make deploy-client`") from None
+        raise SmokeError(
+            f"cannot read {stack_name}: {error}; deploy it with `make deploy-client` (after ApiStack), or all with `make deploy`"
+        ) from None
+    if stack["StackStatus"] in FAILED_STATES:
+        reasons = failure_reasons(cloudformation, stack_name)
+        why = API_STACK_NOT_READABLE if any(word in reason for reason in reasons for word in READ_FAILURES) else (
+            "see its events in the CloudFormation console"
+        )
+        raise SmokeError(f"{stack_name} is {stack['StackStatus']}: {why} (CloudFormation said: {' | '.join(reasons[:3])})")
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     if "RequestorFunctionName" not in outputs:
         raise SmokeError(f"{stack_name} has no RequestorFunctionName output; redeploy it with `make deploy-client`")
     return outputs
+
+
+def failure_reasons(cloudformation: Any, stack_name: str) -> list[str]:
+    """The reasons CloudFormation gave for the failed steps of the stack's last operation, first first."""
+    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    return [
+        event["ResourceStatusReason"]
+        for event in reversed(events)
+        if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason")
+    ]
 
 
 def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:

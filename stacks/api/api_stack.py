@@ -83,15 +83,14 @@ class ApiStack(Stack):
                 self,
                 "AuthorizerId",
                 value=self.authorizer.authorizer_id,
-                description="Pass to AuthorizerStack as -c authorizer_id=<value>",
+                description="The authorizer's id; AuthorizerStack reads it when it deploys",
             )
-        # Output names match the context keys of phase two, to be copied as they are.
-        CfnOutput(self, "ApiId", value=self.api.api_id, description="Pass to ClientStack as -c api_id=<value>")
+        # For people and make smoke: the consumers read the ids themselves when they deploy.
+        CfnOutput(self, "ApiId", value=self.api.api_id, description="The API's id; the client stacks read it when they deploy")
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Invoke URL of the stage")
         CfnOutput(self, "ApiAccount", value=self.account, description="Account that owns the API")
         CfnOutput(self, "ApiRegion", value=self.region, description="Region of the API; requests are signed for it")
         CfnOutput(self, "Stage", value=self.api.stage.stage_name, description="Stage that clients may invoke")
-        # Phase two checks that it builds clients for this kind of API.
         CfnOutput(self, "ApiType", value=config.api_type, description="rest or http")
         CfnOutput(self, "EndpointType", value=config.endpoint_type, description="regional or private")
         CfnOutput(self, "AccessMode", value=config.access_mode, description="resource-policy or assume-role")

@@ -51,26 +51,20 @@ class InvokerRole(Construct):
         )
         # The same ARNs for a REST and an HTTP API: <api id>/<stage>/<METHOD>/<path>.
         stack = Stack.of(self)
+
+        def route_arn(route: Route) -> str:
+            return stack.format_arn(
+                service="execute-api",
+                resource=api.ref,
+                resource_name=f"{stage_name}/{route.arn_suffix}",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="InvokeTheOrdersApiOnly",
                 actions=["execute-api:Invoke"],
-                resources=[
-                    stack.format_arn(
-                        service="execute-api",
-                        resource=api.ref,
-                        resource_name=f"{stage_name}/{route.arn_suffix}",
-                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                    )
-                    for route in routes
-                ],
+                resources=[route_arn(route) for route in routes],
             )
         )
-        # cdk-nag names the API by its logical id in the finding.
-        api_logical_id = stack.resolve(stack.get_logical_id(api))
-        acknowledge_path_parameters(
-            self.role,
-            routes,
-            lambda route: f"arn:{stack.partition}:execute-api:{stack.region}:{stack.account}:"
-            f"<{api_logical_id}>/{stage_name}/{route.arn_suffix}",
-        )
+        acknowledge_path_parameters(self.role, routes, route_arn)

@@ -17,9 +17,9 @@ from stacks.shared.python_function import PythonFunction
 
 
 class AuthorizerStack(Stack):
-    """Needs `config.api_id` and `config.authorizer_id` from phase one; until then
-    app.py builds a PendingStack under this stack's name. Exposes `authorizer` (its
-    PythonFunction) and `permission`."""
+    """`config.api_id` and `config.authorizer_id` name ApiStack's API and authorizer,
+    as given in the context or as references that CloudFormation resolves when this
+    stack deploys. Exposes `authorizer` (its PythonFunction) and `permission`."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)

@@ -5,27 +5,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+import dataclasses
+
+from aws_cdk import CfnOutput, CfnParameter, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.client.private_network import RequestorNetwork
-from stacks.config import ASSUME_ROLE, LAMBDA_AUTHORIZER, PRIVATE, RESOURCE_POLICY, AppConfig
+from stacks.config import API_ID_PATTERN, ASSUME_ROLE, LAMBDA_AUTHORIZER, PRIVATE, RESOURCE_POLICY, AppConfig
 from stacks.routes import ROUTES
 from stacks.shared.compliance import acknowledge_path_parameters
 from stacks.shared.python_function import PythonFunction
 
+# A StackSet member's parameter: the API's id, which the StackSet sets.
+API_ID_PARAMETER = "ApiId"
+
 
 class ClientStack(Stack):
     """Exposes `requestor` (its PythonFunction) and, for a private API, `network` (its
-    RequestorNetwork). Needs `config.api_id`: until phase one has produced it, app.py
-    builds a PendingStack under this stack's name. `inline_code`: the requestor's code
-    in the template, for the StackSet's template (stacks/org/member_template.py)."""
+    RequestorNetwork). `config.api_id` is the API's id, or a reference to ApiStack's
+    API that CloudFormation resolves when this stack deploys.
+
+    `stack_set_member`: the stack as a StackSet deploys it in every account
+    (stacks/org/member_template.py): the requestor's code in the template, and the
+    API's id a parameter, which the StackSet sets."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: AppConfig, inline_code: bool = False, **kwargs: Any
+        self, scope: Construct, construct_id: str, *, config: AppConfig, stack_set_member: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        if stack_set_member:
+            api_id = CfnParameter(
+                self,
+                API_ID_PARAMETER,
+                description="The orders API's id (ApiStack's ApiId output), set by the StackSet",
+                allowed_pattern=API_ID_PATTERN.pattern,
+                constraint_description="the API's 10 lowercase letters and digits",
+            )
+            config = dataclasses.replace(config, api_id=api_id.value_as_string)
         # A private API is reached from the client's VPC only.
         self.network: RequestorNetwork | None = None
         endpoints: dict[str, str] = {}
@@ -58,10 +75,10 @@ class ClientStack(Stack):
             # mode in its invoker role's trust policy.
             role_name=config.requestor_role_name,
             # In a StackSet, a name the organization's guard protects like the role's.
-            function_name=config.requestor_role_name if inline_code else None,
+            function_name=config.requestor_role_name if stack_set_member else None,
             network=self.network,
             # In a StackSet's template: the code in the template, no asset bucket.
-            inline=inline_code,
+            inline=stack_set_member,
         )
         if config.access_mode == ASSUME_ROLE:
             self.requestor.role.add_to_principal_policy(

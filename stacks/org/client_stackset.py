@@ -11,6 +11,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_cloudformation as cloudformation
 from constructs import Construct
 
+from stacks.client.client_stack import API_ID_PARAMETER
 from stacks.config import AppConfig
 from stacks.org.member_template import member_template
 
@@ -28,7 +29,7 @@ class ClientStackSet(Stack):
             self,
             "Requestors",
             stack_set_name=f"orders-api-requestor-{config.stage}",
-            description=f"SigV4-signing requestor for the orders API {config.api_id}, in every account of the OUs",
+            description="SigV4-signing requestor for the orders API, in every account of the OUs",
             permission_model="SERVICE_MANAGED",
             auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(
                 enabled=True, retain_stacks_on_account_removal=False
@@ -52,5 +53,8 @@ class ClientStackSet(Stack):
                 )
             ],
             template_body=json.dumps(self.template, separators=(",", ":")),
+            # The API's id, read from ApiStack when this stack deploys (or as given
+            # with -c api_id); every update of this stack hands the instances the current one.
+            parameters=[cloudformation.CfnStackSet.ParameterProperty(parameter_key=API_ID_PARAMETER, parameter_value=config.api_id)],
         )
         CfnOutput(self, "StackSetName", value=self.stack_set.stack_set_name)

@@ -21,7 +21,8 @@ TEMPLATE_BODY_LIMIT = 51_200
 
 def member_template(config: AppConfig, context: dict[str, Any]) -> dict[str, Any]:
     """The template, synthesized in an app of its own (the same feature flags and
-    cdk-nag checks) for an environment-agnostic stack: any account, `client_region`."""
+    cdk-nag checks) for an environment-agnostic stack: any account, `client_region`.
+    The API's id is its parameter API_ID_PARAMETER."""
     with tempfile.TemporaryDirectory() as out_dir:
         app = cdk.App(context=context, outdir=out_dir, builtin_cloud_formation_validation=False)
         attach_security_checks(app)
@@ -29,9 +30,9 @@ def member_template(config: AppConfig, context: dict[str, Any]) -> dict[str, Any
             app,
             MEMBER_STACK_NAME,
             config=config,
-            inline_code=True,
+            stack_set_member=True,
             synthesizer=cdk.BootstraplessSynthesizer(),
-            description=f"SigV4-signing requestor for the orders API {config.api_id} (StackSet instance)",
+            description="SigV4-signing requestor for the orders API in another account (StackSet instance)",
         )
         template = app.synth().get_stack_by_name(stack.stack_name).template
     size = len(json.dumps(template, separators=(",", ":")))

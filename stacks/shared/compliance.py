@@ -3,11 +3,14 @@ to acknowledge a finding: on the narrowest construct, with the reason."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import aws_cdk as cdk
 import cdk_nag
-from constructs import IConstruct
+import jsii
+from constructs import IConstruct, IValidation
 
 from stacks.routes import Route
 
@@ -53,18 +56,61 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     )
 
 
-def acknowledge_path_parameters(
-    role: IConstruct, routes: Sequence[Route], finding_resource: Callable[[Route], str]
-) -> None:
-    """Acknowledge IAM5 for each route whose execute-api ARN has a `*` for a path
-    parameter; `finding_resource` gives that ARN as cdk-nag names it."""
-    for route in routes:
-        if "*" in route.arn_suffix:
+def acknowledge_path_parameters(role: IConstruct, routes: Sequence[Route], arn_of: Callable[[Route], str]) -> None:
+    """Acknowledge IAM5 on `role` for each route whose execute-api ARN (`arn_of(route)`)
+    has a `*` for a path parameter.
+
+    cdk-nag names the finding by the ARN as the template writes it, and an ARN that
+    holds the API's id as a reference to ApiStack is written only once CDK has
+    resolved references, after the constructs are built. So the acknowledgment is made
+    then: in a validation of the role, which CDK runs after resolving references and
+    before the validation plugins."""
+    arns = {route: arn_of(route) for route in routes if "*" in route.arn_suffix}
+    if arns:
+        role.node.add_validation(_AcknowledgePathParameters(role, arns))
+
+
+@jsii.implements(IValidation)
+class _AcknowledgePathParameters:
+    def __init__(self, role: IConstruct, arns: dict[Route, str]) -> None:
+        self._role = role
+        self._arns = arns
+
+    def validate(self) -> list[str]:
+        stack = cdk.Stack.of(self._role)
+        for route, arn in self._arns.items():
             acknowledge(
-                role,
-                f"IAM5[Resource::{finding_resource(route)}]",
+                self._role,
+                f"IAM5[Resource::{nag_name(stack.resolve(arn))}]",
                 f"The '*' stands for the path parameter of {route.method} {route.path}, on this API's stage only.",
             )
+        # The template's record of acknowledgments was written before these were made.
+        record = cdk_nag.WriteNagSuppressionsToCloudFormationAspect()
+        for construct in self._role.node.find_all():
+            record.visit(construct)
+        return []
+
+
+def nag_name(value: Any) -> str:
+    """A resolved template value as cdk-nag names it in a finding (its
+    flattenCfnReference): Fn::Join joined, Ref and Fn::GetAtt as <...>, the rest as JSON."""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Fn::Join":
+            delimiter, items = argument
+            return delimiter.join(nag_name(item) for item in items)
+        if function == "Fn::Sub" and isinstance(argument, str):
+            return nag_name(argument)
+        if function == "Fn::GetAtt":
+            resource, attribute = argument
+            return f"<{nag_name(resource)}.{nag_name(attribute)}>"
+        if function == "Fn::ImportValue":
+            return nag_name(argument)
+        if function == "Ref":
+            return f"<{nag_name(argument)}>"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def skip_checkov(scope: IConstruct, checks: dict[str, str]) -> None:
