@@ -5,6 +5,8 @@ VENV_READY := $(VENV)/.requirements-installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.requirements-installed
 CLI_READY := node_modules/.package-lock.json
+# The functions' pinned packages, as wheels for Lambda's platform (tools/wheelhouse.py).
+WHEELHOUSE_READY := .wheelhouse/.ready
 
 # No network calls beyond the package registries: no telemetry, no notices.
 export CDK_DISABLE_CLI_TELEMETRY := 1
@@ -36,7 +38,7 @@ need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
 .PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org smoke destroy-client destroy-authorizer destroy-api
 
-setup: $(VENV_READY) $(CLI_READY)
+setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
 $(VENV_READY): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
@@ -48,6 +50,10 @@ $(CHECKOV_READY): requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
+
+$(WHEELHOUSE_READY): $(VENV_READY) $(wildcard lambda_src/*/requirements.txt)
+	$(VENV)/bin/python -m tools.wheelhouse
+	mkdir -p $(@D) && touch $@
 
 $(CLI_READY): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -125,6 +131,6 @@ destroy-api: setup
 	$(need-profile)
 	$(CDK) destroy ApiStack --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
 
-# Build output only; .venv, .venv-checkov and node_modules stay.
+# Build output only; .venv, .venv-checkov, node_modules and .wheelhouse stay.
 clean:
 	rm -rf cdk.out .pytest_cache .bench

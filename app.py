@@ -21,6 +21,7 @@ from stacks.client.client_stack import ClientStack
 from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
 from stacks.org.client_stackset import ClientStackSet
 from stacks.org.guard_stack import OrgGuardStack
+from stacks.shared.bundling import NotSetUp
 from stacks.shared.compliance import attach_security_checks
 
 
@@ -53,7 +54,7 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
         "ApiStack",
         config=config,
         env=cdk.Environment(account=config.api_account, region=config.api_region.name),
-        description=f"Orders {config.api_type.upper()} API with IAM authorization, invoked cross-account",
+        description=f"{config.names.title} {config.api_type.upper()} API with IAM authorization, invoked cross-account",
     )
     wired = _wired_to(api_stack, config)
 
@@ -72,7 +73,7 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
                 client_stack_name(config, account),
                 config=wired,
                 env=cdk.Environment(account=account, region=config.client_region.name),
-                description="SigV4-signing requestor for the orders API in another account",
+                description=f"SigV4-signing requestor for the {config.names.title} API in another account",
             )
         )
         for account in (() if config.org_rollout else config.client_accounts)
@@ -87,7 +88,7 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
         built = dataclasses.replace(built, guard=guard, stack_set=consumer(stack_set))
     elif config.org_id is not None:
         cdk.Annotations.of(api_stack).add_warning_v2(
-            "orders-api:org-admission-unguarded",
+            "cross-account-api:org-admission-unguarded",
             "org_id admits the requestor role by its name in every account of the organization: anyone who may "
             "create IAM roles in any member account can create one of that name and call the API. Roll the "
             "client side out with client_org_units (a StackSet and a service control policy that lets only it "
@@ -125,7 +126,7 @@ def _org_rollout(app: cdk.App, config: AppConfig) -> tuple[OrgGuardStack, Client
         config=config,
         context=app.node.get_all_context(),
         env=cdk.Environment(account=rollout.stackset_account, region=config.client_region.name),
-        description="Orders API requestors in every account of the OUs (service-managed StackSet)",
+        description=f"{config.names.title} API requestors in every account of the OUs (service-managed StackSet)",
     )
     # The guard first: no requestor role may exist in the OUs before it does.
     stack_set.add_stack_dependency(guard, "no requestor role may exist in the OUs before the guard")
@@ -139,7 +140,7 @@ def _authorizer_stack(app: cdk.App, config: AppConfig) -> AuthorizerStack:
         "AuthorizerStack",
         config=config,
         env=cdk.Environment(account=config.authorizer_account, region=config.api_region.name),
-        description="Central Lambda authorizer of the orders API: callers admitted by their IAM identity",
+        description=f"Central Lambda authorizer of the {config.names.title} API: callers admitted by their IAM identity",
     )
 
 
@@ -161,6 +162,9 @@ def main() -> int:
         build_stacks(app, load_config(app))
     except ConfigError as error:
         print(f"Invalid configuration: {error}", file=sys.stderr)
+        return 1
+    except NotSetUp as error:
+        print(f"The project is not set up: {error}", file=sys.stderr)
         return 1
     app.synth()
     return 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.context_values import (
+    ACCESS_MODES,
     API_ID_PATTERN,
     API_TYPES,
     ASSUME_ROLE,
@@ -25,14 +26,13 @@ from stacks.context_values import (
     ConfigError,
     OrgRollout,
     Region,
-    invoker_role_name,
     is_unset,
     parse_access_mode,
     parse_account,
     parse_accounts,
     parse_api_id,
+    parse_backend_function_arn,
     parse_authorizer,
-    authorizer_function_name,
     parse_bool,
     parse_choice,
     parse_client_networks,
@@ -44,14 +44,17 @@ from stacks.context_values import (
     parse_org_rollout,
     parse_region,
     parse_role_arns,
+    parse_service_name,
     parse_stage,
+    check_name_lengths,
     reject_empty_values,
     reject_misspelt_keys,
-    requestor_role_name,
 )
-from stacks.routes import Route
+from stacks.names import Names
+from stacks.routes import SERVICE, Route, Service
 
 __all__ = [
+    "ACCESS_MODES",
     "API_ID_PATTERN",
     "ASSUME_ROLE",
     "HTTP",
@@ -96,6 +99,7 @@ class Admission:
 
 @dataclass(frozen=True)
 class AppConfig:
+    service_name: str
     api_account: str
     api_region: Region
     client_accounts: tuple[str, ...]
@@ -123,11 +127,19 @@ class AppConfig:
     authorizer_id: str | None = None
     # client_org_units: the client side rolled out by a StackSet to OUs, with a guard.
     org_rollout: OrgRollout | None = None
+    # An existing function in the API account to answer the routes, instead of the service's backend code.
+    backend_function_arn: str | None = None
+    # The API's routes, health route and backend code, as stacks/routes.py declares them.
+    service: Service = SERVICE
+
+    @property
+    def names(self) -> Names:
+        return Names(self.service_name, self.stage, self.api_region.name, self.client_region.name)
 
     @property
     def authorizer_function_arn(self) -> str:
         """The central authorizer's function, in authorizer_account (and api_region)."""
-        name = authorizer_function_name(self.stage, self.api_region.name)
+        name = self.names.authorizer_function
         return f"arn:{self.api_region.partition}:lambda:{self.api_region.name}:{self.authorizer_account}:function:{name}"
 
     @property
@@ -135,16 +147,12 @@ class AppConfig:
         return tuple(network.vpc_id for network in self.client_networks.values())
 
     @property
-    def invoker_role_name(self) -> str:
-        return invoker_role_name(self.stage, self.api_region.name)
-
-    @property
     def admission(self) -> Admission:
         # In an organization the requestor role is admitted by name in any member
         # account; otherwise by its full ARN in each client account.
         return Admission(
             partition=self.api_region.partition,
-            requestor_role_name=self.requestor_role_name,
+            requestor_role_name=self.names.requestor_role,
             requestor_accounts=("*",) if self.org_id else self.client_accounts,
             extra_principal_arns=self.allowed_principal_arns,
             org_id=self.org_id,
@@ -159,12 +167,8 @@ class AppConfig:
         if self.access_mode == RESOURCE_POLICY:
             return self.admission
         if self.endpoint_type == PRIVATE:
-            return Admission(self.api_region.partition, self.invoker_role_name, (self.api_account,))
+            return Admission(self.api_region.partition, self.names.invoker_role, (self.api_account,))
         return None
-
-    @property
-    def requestor_role_name(self) -> str:
-        return requestor_role_name(self.stage, self.client_region.name)
 
     @property
     def api_url(self) -> str:
@@ -207,7 +211,10 @@ class AppConfig:
                 f"a region in the same partition as api_region {api_region.name!r} "
                 f"({api_region.partition}); IAM cannot cross partitions",
             )
-        stage = parse_stage(get("stage"), client_region.name)
+        service_name = parse_service_name(get("service_name"))
+        stage = parse_stage(get("stage"))
+        names = Names(service_name, stage, api_region.name, client_region.name)
+        check_name_lengths(names)
         api_id_value = get("api_id")
         org_id = parse_org_id(get("org_id"))
         api_account = parse_account("api_account", get("api_account"))
@@ -246,9 +253,10 @@ class AppConfig:
                 )
         invoker_role_arn = None
         if access_mode == ASSUME_ROLE:
-            default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{invoker_role_name(stage, api_region.name)}"
+            default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{names.invoker_role}"
             invoker_role_arn = parse_invoker_role_arn(get("invoker_role_arn"), default_invoker, api_account)
         return cls(
+            service_name=service_name,
             api_account=api_account,
             api_region=api_region,
             client_accounts=client_accounts,
@@ -274,4 +282,5 @@ class AppConfig:
             authorizer_account=authorizer_account,
             authorizer_id=authorizer_id,
             org_rollout=org_rollout,
+            backend_function_arn=parse_backend_function_arn(get("backend_function_arn"), api_account, api_region),
         )

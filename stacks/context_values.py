@@ -7,6 +7,7 @@ strings), so every parser accepts both forms. stacks/config.py puts them togethe
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import region_info
+
+from stacks.names import NAME_LIMIT, Names
 
 # Matched with fullmatch (a trailing newline is not a match) and ASCII only (no
 # Arabic-Indic or full-width digits, which Unicode's \d and \w would accept).
@@ -27,14 +30,14 @@ ORG_PATH_PATTERN = re.compile(r"o-[a-z0-9]{10,32}/r-[a-z0-9]{4,32}(/ou-[a-z0-9]{
 ROLE_ARN_PATTERN = re.compile(
     r"arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}|\*):role/(?P<name>[A-Za-z0-9_+=,.@/*?-]{1,512})"
 )
-IAM_ROLE_NAME_LIMIT = 64
 MAX_THROTTLE_RATE = 10000
 MAX_THROTTLE_BURST = 5000
 
-# The requestor role's name is the contract between the two stacks: ClientStack
-# creates the role under this name and ApiStack's resource policy admits exactly
-# this name in each client account.
-REQUESTOR_ROLE_PREFIX = "orders-api-requestor"
+# The service's name, which every name the app makes starts with (stacks/names.py):
+# lowercase words joined by '-', short enough to leave room for the stage and region.
+SERVICE_NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+SERVICE_NAME_LIMIT = 24
+DEFAULT_SERVICE_NAME = "orders"
 
 # The organization-wide rollout's keys; client_org_units turns the others on.
 ORG_ROLLOUT_KEYS = (
@@ -46,6 +49,7 @@ ORG_ROLLOUT_KEYS = (
     "stackset_failure_tolerance_percentage",
 )
 KNOWN_KEYS = (
+    "service_name",
     "api_account",
     "api_region",
     "client_accounts",
@@ -70,6 +74,7 @@ KNOWN_KEYS = (
     "authorizer_account",
     "authorizer_region",
     "authorizer_id",
+    "backend_function_arn",
     *ORG_ROLLOUT_KEYS,
 )
 # Keys without a default: synth stops when one is missing.
@@ -83,8 +88,6 @@ ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}")
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
 # AWS Organizations is a global service whose endpoint is in this region of each partition.
 ORGANIZATIONS_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
-# The authorizer function's name is the contract between ApiStack and AuthorizerStack.
-AUTHORIZER_FUNCTION_PREFIX = "orders-api-authz"
 REST = "rest"
 HTTP = "http"
 API_TYPES = (REST, HTTP)
@@ -94,7 +97,6 @@ ENDPOINT_TYPES = (REGIONAL, PRIVATE)
 VPC_ID_PATTERN = re.compile(r"vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
-INVOKER_ROLE_PREFIX = "orders-api-invoker"
 LONG_LIST = 5
 
 
@@ -162,17 +164,6 @@ class ClientNetwork:
     endpoint_dns_name: str | None = None
     # The security group of the VPC's execute-api endpoint: the requestor's only way out.
     endpoint_security_group_id: str | None = None
-
-
-def requestor_role_name(stage: str, client_region: str) -> str:
-    # Role names are unique per account, not per region: the stage and region keep
-    # two deployments in one client account apart.
-    return f"{REQUESTOR_ROLE_PREFIX}-{stage}-{client_region}"
-
-
-def invoker_role_name(stage: str, api_region: str) -> str:
-    """ApiStack's invoker role in assume-role mode; unique per account like the requestor's."""
-    return f"{INVOKER_ROLE_PREFIX}-{stage}-{api_region}"
 
 
 def is_unset(value: Any) -> bool:
@@ -543,10 +534,6 @@ def parse_org_rollout(
     )
 
 
-def authorizer_function_name(stage: str, api_region: str) -> str:
-    return f"{AUTHORIZER_FUNCTION_PREFIX}-{stage}-{api_region}"
-
-
 def parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:
     if is_unset(value):
         return default
@@ -586,20 +573,61 @@ def parse_region(key: str, value: Any) -> Region:
     return Region(name=value, partition=info.partition, domain_suffix=info.domain_suffix)
 
 
-def parse_stage(value: Any, client_region: str) -> str:
+def parse_service_name(value: Any) -> str:
+    key = "service_name"
+    if is_unset(value):
+        return DEFAULT_SERVICE_NAME
+    if not isinstance(value, str) or len(value) > SERVICE_NAME_LIMIT or not SERVICE_NAME_PATTERN.fullmatch(value):
+        raise ConfigError(
+            key,
+            value,
+            f"1 to {SERVICE_NAME_LIMIT} lowercase letters and digits, words joined by '-', starting with a letter, "
+            "such as \"inventory\" (it starts every name the app makes: roles, functions, the API)",
+        )
+    return value
+
+
+def parse_stage(value: Any) -> str:
     key = "stage"
     if is_unset(value):
         value = "prod"
     if not isinstance(value, str) or not STAGE_PATTERN.fullmatch(value):
         raise ConfigError(key, value, "1 to 128 letters, digits, '-' or '_', such as \"prod\"")
-    spare = IAM_ROLE_NAME_LIMIT - len(requestor_role_name("", client_region))
-    if len(value) > spare:
+    return value
+
+
+def check_name_lengths(names: Names) -> None:
+    """The stage is what is left to fit: its limit depends on the service and regions."""
+    too_long = names.too_long()
+    if not too_long:
+        return
+    what, attribute = too_long[0]
+    spare = NAME_LIMIT - (len(getattr(names, attribute)) - len(names.stage))
+    raise ConfigError(
+        "stage",
+        names.stage,
+        f"at most {spare} characters with service_name {names.service} and these regions: it is part of {what} "
+        f"{getattr(dataclasses.replace(names, stage='<stage>'), attribute)}, and IAM role and Lambda function "
+        f"names have at most {NAME_LIMIT} characters",
+    )
+
+
+def parse_backend_function_arn(value: Any, api_account: str, api_region: Region) -> str | None:
+    """An existing function in the API's account and region, by ARN (a version or alias
+    may follow): API Gateway's permission to invoke it must be made in its account."""
+    if is_unset(value):
+        return None
+    pattern = re.compile(
+        rf"arn:{re.escape(api_region.partition)}:lambda:{re.escape(api_region.name)}:{api_account}:function:"
+        r"[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"
+    )
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ConfigError(
-            key,
+            "backend_function_arn",
             value,
-            f"at most {spare} characters, because it is part of the requestor role name "
-            f"'{requestor_role_name('<stage>', client_region)}' and IAM role names have at most "
-            f"{IAM_ROLE_NAME_LIMIT} characters",
+            f"the ARN of a Lambda function in api_account {api_account} and api_region {api_region.name}, such as "
+            f"arn:{api_region.partition}:lambda:{api_region.name}:{api_account}:function:inventory-backend "
+            "(ApiStack grants API Gateway the right to invoke it, which only its own account can)",
         )
     return value
 

@@ -7,6 +7,7 @@ so real accounts or an api_id in cdk.json change nothing here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ from functools import cached_property
 from collections.abc import Iterator
 from typing import Any
 
+import aws_cdk as cdk
 import botocore.session
 import pytest
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk.assertions import Template
 from botocore.stub import Stubber
 
@@ -25,6 +28,8 @@ from lambda_src.requestor import handler as requestor
 from stacks.api.api_stack import ApiStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
+from stacks.names import Names
+from stacks.routes import SERVICE, Backend, Route, Service
 from tests.deploy_time import Deployment
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -60,6 +65,28 @@ MODES = {
 }
 
 
+# Another team's service, for the tests that prove every security property follows
+# the declared routes and names: a path parameter, a PUT with a body, no POST.
+STOCK_LEVEL = apigateway.JsonSchema(
+    schema=apigateway.JsonSchemaVersion.DRAFT4,
+    title="StockLevel",
+    type=apigateway.JsonSchemaType.OBJECT,
+    required=["count"],
+    properties={"count": apigateway.JsonSchema(type=apigateway.JsonSchemaType.INTEGER, minimum=0)},
+)
+INVENTORY = Service(
+    routes=(
+        Route("GET", "/health"),
+        Route("GET", "/inventory/{sku}"),
+        Route("PUT", "/inventory/{sku}", body_schema=STOCK_LEVEL),
+    ),
+    health=Route("GET", "/health"),
+    backend=Backend(source="api"),
+)
+# Each service the security tests run on: its context and its declaration.
+SERVICES = {"orders": ({}, SERVICE), "inventory": ({"service_name": "inventory"}, INVENTORY)}
+
+
 def feature_flags() -> dict[str, Any]:
     """cdk.json's feature flags (the `@...` keys), which `cdk synth` applies and
     `python app.py` alone would not."""
@@ -81,6 +108,11 @@ def suite_context(**overrides: Any) -> dict[str, Any]:
 def config_from(**overrides: Any) -> AppConfig:
     context = suite_context(**overrides)
     return AppConfig.from_context(context.get, list(context))
+
+
+def load_config(app: cdk.App, service: Service | None) -> AppConfig:
+    config = cdk_app.load_config(app)
+    return config if service is None else dataclasses.replace(config, service=service)
 
 
 @dataclass(frozen=True)
@@ -117,15 +149,42 @@ class SynthesizedApp:
         return Template.from_json(self.deployment.template(stack_name))
 
     @property
+    def names(self) -> Names:
+        return self.config.names
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return self.config.service.routes
+
+    def requestor_role_arn(self, account: str) -> str:
+        return f"arn:{self.config.api_region.partition}:iam::{account}:role/{self.names.requestor_role}"
+
+    def route_arns(self, api_id: str) -> list[str]:
+        """Every route of the stage, as execute-api ARNs of the API `api_id`."""
+        region = self.config.api_region
+        api = f"arn:{region.partition}:execute-api:{region.name}:{self.config.api_account}:{api_id}"
+        return [f"{api}/{self.config.stage}/{route.arn_suffix}" for route in self.routes]
+
+    def request_arns(self, api_id: str) -> list[str]:
+        """An execute-api ARN of a request to each route: path parameters given a value."""
+        return [arn.replace("*", "123") for arn in self.route_arns(api_id)]
+
+    @property
+    def policy_resources(self) -> list[str]:
+        """Every route of the stage, as a resource policy names it (`execute-api:/`: this API)."""
+        return [f"execute-api:/{self.config.stage}/{route.arn_suffix}" for route in self.routes]
+
+    @property
     def deployed_client(self) -> Template:
         (only,) = self.stacks.clients
         return self.deployed(only.stack_name)
 
 
-def synthesize(outdir: pathlib.Path | None = None, **overrides: Any) -> SynthesizedApp:
-    """Build and synthesize the app on the suite's configuration changed by `overrides`."""
+def synthesize(outdir: pathlib.Path | None = None, service: Service | None = None, **overrides: Any) -> SynthesizedApp:
+    """Build and synthesize the app on the suite's configuration changed by `overrides`
+    (and another `service` than stacks/routes.py declares)."""
     app = cdk_app.new_app(context=suite_context(**overrides), **({"outdir": str(outdir)} if outdir else {}))
-    config = cdk_app.load_config(app)
+    config = load_config(app, service)
     stacks = cdk_app.build_stacks(app, config)
     return SynthesizedApp(config=config, stacks=stacks, deployment=Deployment(app.synth()))
 

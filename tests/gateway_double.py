@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from stacks.routes import ROUTES, Route
+from stacks.routes import SERVICE, Route
 
 MISSING_TOKEN = "Missing Authentication Token"
 INVALID_TOKEN = "The security token included in the request is invalid."
@@ -81,7 +81,7 @@ class GatewayDouble:
     identity_allows: Callable[[Caller, str], bool] = lambda caller, route_arn: True
     # The API's ARN: arn:aws:execute-api:<region>:<account>:<api id>.
     api_arn: str = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
-    routes: tuple[Route, ...] = ROUTES
+    routes: tuple[Route, ...] = SERVICE.routes
     # "rest" or "http": the event the backend gets and the words of the refusals.
     api_type: str = "rest"
     # A TOKEN Lambda authorizer for every method instead of SigV4 (lambda-authorizer

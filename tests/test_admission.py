@@ -9,17 +9,17 @@ import pytest
 
 from stacks.api.resource_policy import POLICY_SIZE_LIMIT, policy_size, resource_policy
 from stacks.config import ConfigError
-from stacks.routes import ROUTES
+from stacks.routes import SERVICE
 from tests.conftest import config_from, synthesize
 
-REQUESTOR = "role/orders-api-requestor-prod-eu-west-1"
+REQUESTOR = f"role/{config_from().names.requestor_role}"
 # The most client accounts the default admission fits in API Gateway's 8192 characters.
 MOST_ACCOUNTS_THAT_FIT = 43
 
 
 def policy_for(**overrides: Any) -> dict[str, Any]:
     config = config_from(**overrides)
-    return resource_policy(config.stage, ROUTES, config.admission).to_json()
+    return resource_policy(config.stage, SERVICE.routes, config.admission).to_json()
 
 
 def accounts(count: int) -> list[str]:
@@ -64,7 +64,7 @@ def test_an_organization_can_admit_role_patterns_in_any_member_account() -> None
 
 def test_the_largest_client_account_list_fits_the_policy_limit() -> None:
     config = config_from(client_accounts=accounts(MOST_ACCOUNTS_THAT_FIT))
-    size = policy_size(resource_policy(config.stage, ROUTES, config.admission))
+    size = policy_size(resource_policy(config.stage, SERVICE.routes, config.admission))
     assert POLICY_SIZE_LIMIT - 200 < size <= POLICY_SIZE_LIMIT
 
 

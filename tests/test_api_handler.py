@@ -11,7 +11,7 @@ import pytest
 
 from lambda_src.api.handler import ROUTES as HANDLED_ROUTES
 from lambda_src.api.handler import handler
-from stacks.routes import ROUTES
+from stacks.routes import SERVICE
 
 CONTEXT = SimpleNamespace(aws_request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
 CALLER_ARN = "arn:aws:sts::444455556666:assumed-role/orders-api-requestor-prod-eu-west-1/requestor"
@@ -51,7 +51,7 @@ def call(event: Any) -> tuple[int, Any]:
 
 
 def test_the_handler_serves_every_deployed_route() -> None:
-    assert set(HANDLED_ROUTES) == {(route.method, route.path) for route in ROUTES}
+    assert set(HANDLED_ROUTES) == {(route.method, route.path) for route in SERVICE.routes}
 
 
 def test_who_am_i_returns_the_caller_api_gateway_verified() -> None:

@@ -1,4 +1,6 @@
-"""ApiStack's template: every security property of the API account's side."""
+"""ApiStack's template: every security property of the API account's side, for the
+example service and another one (tests/conftest.py SERVICES): what they expect comes
+from the declared routes and names."""
 
 from __future__ import annotations
 
@@ -7,15 +9,13 @@ import json
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from stacks.routes import ROUTES
-from tests.conftest import SynthesizedApp, synthesize
-
-REQUESTOR_ROLE_ARN = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
+from tests.conftest import SERVICES, SynthesizedApp, synthesize
 
 
-@pytest.fixture(scope="module")
-def synth() -> SynthesizedApp:
-    return synthesize()
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def synth(request: pytest.FixtureRequest) -> SynthesizedApp:
+    context, service = SERVICES[request.param]
+    return synthesize(service=service, **context)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,11 @@ def template(synth: SynthesizedApp) -> Template:
 def resource_policy(template: Template) -> dict:
     (api,) = template.find_resources("AWS::ApiGateway::RestApi").values()
     return api["Properties"]["Policy"]
+
+
+def the_api(template: Template) -> str:
+    (logical_id,) = template.find_resources("AWS::ApiGateway::RestApi")
+    return logical_id
 
 
 def test_stack_is_pinned_to_the_api_account_and_region(synth: SynthesizedApp) -> None:
@@ -41,32 +46,34 @@ def test_every_method_requires_iam_authorization(template: Template) -> None:
     }
 
 
-def test_methods_are_exactly_the_routes(template: Template) -> None:
+def test_methods_are_exactly_the_routes(synth: SynthesizedApp, template: Template) -> None:
     methods = template.find_resources("AWS::ApiGateway::Method")
-    assert sorted(m["Properties"]["HttpMethod"] for m in methods.values()) == sorted(r.method for r in ROUTES)
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods.values()) == sorted(r.method for r in synth.routes)
     paths = {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
-    assert paths == {"orders", "{id}"}
+    assert paths == {part for route in synth.routes for part in route.path.strip("/").split("/") if part}
 
 
-def test_api_is_regional(template: Template) -> None:
+def test_api_is_regional_and_named_after_the_service(synth: SynthesizedApp, template: Template) -> None:
     template.has_resource_properties(
-        "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}, "Name": "orders-api-prod"}
+        "AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}, "Name": f"{synth.config.service_name}-api-prod"}
     )
 
 
-def test_resource_policy_admits_only_the_requestor_role_of_each_client_account(template: Template) -> None:
+def test_resource_policy_admits_only_the_requestor_role_of_each_client_account(
+    synth: SynthesizedApp, template: Template
+) -> None:
     allow = resource_policy(template)["Statement"][0]
     assert allow == {
         "Sid": "AllowAdmittedPrincipals",
         "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
         "Action": "execute-api:Invoke",
-        "Resource": ["execute-api:/prod/GET/", "execute-api:/prod/GET/orders/*", "execute-api:/prod/POST/orders"],
-        "Condition": {"ArnLike": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
+        "Resource": synth.policy_resources,
+        "Condition": {"ArnLike": {"aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]}},
     }
 
 
-def test_resource_policy_denies_every_other_principal(template: Template) -> None:
+def test_resource_policy_denies_every_other_principal(synth: SynthesizedApp, template: Template) -> None:
     deny = resource_policy(template)["Statement"][1]
     assert deny == {
         "Sid": "DenyEveryoneElse",
@@ -74,7 +81,7 @@ def test_resource_policy_denies_every_other_principal(template: Template) -> Non
         "Principal": {"AWS": "*"},
         "Action": "execute-api:Invoke",
         "Resource": "execute-api:/*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [REQUESTOR_ROLE_ARN]}},
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]}},
     }
 
 
@@ -114,7 +121,7 @@ def test_stage_access_logs_are_json_with_the_callers_identity_and_the_auth_outco
     )
     prefix, log_group = destination.as_object()["Fn::Join"][1]
     assert prefix == "arn:aws:logs:eu-west-1:111122223333:log-group:"
-    assert log_group["Ref"].startswith("OrdersApiAccessLogs")
+    assert log_group["Ref"].startswith("ApiAccessLogs")
     fields = access_log_fields(template)
     assert {
         "requestId": "$context.requestId",
@@ -156,7 +163,7 @@ def test_access_logs_are_kept_a_year(template: Template) -> None:
     (log_group,) = [
         resource
         for name, resource in template.find_resources("AWS::Logs::LogGroup").items()
-        if name.startswith("OrdersApiAccessLogs")
+        if name.startswith("ApiAccessLogs")
     ]
     assert log_group["Properties"]["RetentionInDays"] == 365
     assert log_group["DeletionPolicy"] == "Retain"
@@ -183,34 +190,24 @@ def test_gateway_errors_answer_json_with_the_request_id(template: Template, resp
     assert '"message": $context.error.messageString' in body.as_string()
 
 
-def test_post_body_is_validated_by_api_gateway_against_the_order_schema(template: Template) -> None:
+def test_each_body_is_validated_by_api_gateway_against_its_routes_schema(synth: SynthesizedApp, template: Template) -> None:
     template.has_resource_properties(
         "AWS::ApiGateway::RequestValidator", {"ValidateRequestBody": True, "ValidateRequestParameters": True}
     )
-    template.has_resource_properties(
-        "AWS::ApiGateway::Model",
-        {
-            "ContentType": "application/json",
-            "Schema": Match.object_like(
-                {"required": ["category"], "additionalProperties": False, "type": "object"}
-            ),
-        },
-    )
-    template.has_resource_properties(
-        "AWS::ApiGateway::Method",
-        {
-            "HttpMethod": "POST",
-            "RequestValidatorId": {"Ref": Match.string_like_regexp("^OrdersApiValidator")},
-            "RequestModels": {"application/json": {"Ref": Match.string_like_regexp("^OrdersApiNewOrderModel")}},
-        },
-    )
-
-
-def test_a_post_body_of_any_content_type_is_validated(template: Template) -> None:
-    (post,) = [m for m in template.find_resources("AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] == "POST"]
-    models = post["Properties"]["RequestModels"]
-    assert set(models) == {"application/json", "$default"}
-    assert models["$default"] == models["application/json"]
+    models = template.find_resources("AWS::ApiGateway::Model")
+    with_schema = [route for route in synth.routes if route.body_schema is not None]
+    assert with_schema, "the service declares no body schema"
+    for route in with_schema:
+        (model_id,) = [m for m, model in models.items() if model["Properties"]["Schema"]["title"] == route.body_schema.title]
+        assert models[model_id]["Properties"]["ContentType"] == "application/json"
+        assert models[model_id]["Properties"]["Schema"]["required"] == route.body_schema.required
+        (method,) = [
+            m for m in template.find_resources("AWS::ApiGateway::Method").values()
+            if m["Properties"]["HttpMethod"] == route.method and "RequestModels" in m["Properties"]
+        ]
+        # API Gateway validates only the content types a model is named for: "$default" is every other one.
+        assert method["Properties"]["RequestModels"] == {"application/json": {"Ref": model_id}, "$default": {"Ref": model_id}}
+        assert set(method["Properties"]["RequestValidatorId"]) == {"Ref"}
 
 
 def test_account_wide_cloudwatch_role_is_created_by_default(template: Template) -> None:
@@ -261,31 +258,31 @@ def test_backend_role_has_no_managed_policies(template: Template) -> None:
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_only_api_gateway_may_invoke_the_backend_and_only_for_its_routes(template: Template) -> None:
+def test_only_api_gateway_may_invoke_the_backend_and_only_for_its_routes(synth: SynthesizedApp, template: Template) -> None:
     route_suffixes = set()
     for permission in template.find_resources("AWS::Lambda::Permission").values():
         assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
         prefix, api, _, stage, route_suffix = permission["Properties"]["SourceArn"]["Fn::Join"][1]
         assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:"
-        assert api["Ref"].startswith("OrdersApi") and stage["Ref"].startswith("OrdersApiDeploymentStageprod")
+        assert api == {"Ref": the_api(template)} and stage["Ref"].startswith("ApiDeploymentStageprod")
         route_suffixes.add(route_suffix)
-    assert route_suffixes == {f"/{route.arn_suffix}" for route in ROUTES}
+    assert route_suffixes == {f"/{route.arn_suffix}" for route in synth.routes}
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("ApiId", {"Ref": Match.string_like_regexp("^OrdersApi")}),
+        ("ApiId", {"Ref": Match.string_like_regexp("^Api[0-9A-F]{8}$")}),
         ("ApiAccount", "111122223333"),
         ("ApiRegion", "eu-west-1"),
-        ("Stage", {"Ref": Match.string_like_regexp("^OrdersApiDeploymentStageprod")}),
+        ("Stage", {"Ref": Match.string_like_regexp("^ApiDeploymentStageprod")}),
         ("ApiUrl", {"Fn::Join": ["", Match.array_with(["https://", ".execute-api.eu-west-1."])]}),
         ("ApiType", "rest"),
         ("EndpointType", "regional"),
         ("AccessMode", "resource-policy"),
     ],
 )
-def test_outputs_for_phase_two(template: Template, name: str, value: object) -> None:
+def test_outputs_say_what_was_deployed(template: Template, name: str, value: object) -> None:
     template.has_output(name, {"Value": value})
 
 

@@ -13,13 +13,14 @@ from botocore.stub import Stubber
 
 from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, lambda_context
-from tests.conftest import SynthesizedApp, synthesize
+from tests.conftest import SERVICES, SynthesizedApp, synthesize
 from tests.gateway_double import GatewayDouble
 from tests.invoker import CONTEXT, INVOKER, INVOKER_ARN, expect_assume_role, invoker_gateway
 
-@pytest.fixture(scope="module")
-def synth() -> SynthesizedApp:
-    return synthesize(access_mode="assume-role")
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def synth(request: pytest.FixtureRequest) -> SynthesizedApp:
+    context, service = SERVICES[request.param]
+    return synthesize(service=service, **context, access_mode="assume-role")
 
 
 def test_the_api_has_no_resource_policy(synth: SynthesizedApp) -> None:
@@ -31,7 +32,7 @@ def test_invoker_role_is_trusted_only_by_the_requestor_roles(synth: SynthesizedA
     synth.api.has_resource_properties(
         "AWS::IAM::Role",
         {
-            "RoleName": "orders-api-invoker-prod-eu-west-1",
+            "RoleName": synth.names.invoker_role,
             "MaxSessionDuration": 3600,
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
@@ -42,7 +43,7 @@ def test_invoker_role_is_trusted_only_by_the_requestor_roles(synth: SynthesizedA
                         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
                         "Condition": {
                             "ArnLike": {
-                                "aws:PrincipalArn": ["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]
+                                "aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]
                             },
                             "StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"},
                         },
@@ -58,13 +59,12 @@ def test_invoker_role_may_invoke_only_this_apis_stage_routes(synth: SynthesizedA
         p for name, p in synth.api.find_resources("AWS::IAM::Policy").items() if name.startswith("InvokerRole")
     ]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "execute-api:Invoke"
-    suffixes = []
-    for resource in statement["Resource"]:
-        prefix, api, suffix = resource["Fn::Join"][1]
-        assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:" and api["Ref"].startswith("OrdersApi")
-        suffixes.append(suffix)
-    assert suffixes == ["/prod/GET/", "/prod/GET/orders/*", "/prod/POST/orders"]
+    assert (statement["Sid"], statement["Action"]) == (synth.names.invoke_sid, "execute-api:Invoke")
+    (api,) = synth.api.find_resources("AWS::ApiGateway::RestApi")
+    arns = statement["Resource"]
+    assert [
+        "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in arn["Fn::Join"][1]) for arn in arns
+    ] == synth.route_arns(f"<{api}>")
 
 
 def test_invoker_role_arn_is_an_output(synth: SynthesizedApp) -> None:
@@ -77,20 +77,22 @@ def test_requestor_may_assume_exactly_the_invoker_role_and_invoke_nothing(synth:
         for policy in synth.deployed_client.find_resources("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
+    invoker_arn = f"arn:aws:iam::111122223333:role/{synth.names.invoker_role}"
     assert [s for s in statements if "sts:" in str(s["Action"]) or "execute-api" in str(s["Action"])] == [
-        {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": INVOKER_ARN}
+        {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": invoker_arn}
     ]
     synth.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"INVOKER_ROLE_ARN": INVOKER_ARN, "API_REGION": "eu-west-1"})}},
+        {"Environment": {"Variables": Match.object_like({"INVOKER_ROLE_ARN": invoker_arn, "API_REGION": "eu-west-1"})}},
     )
 
 
 def test_an_organization_is_trusted_by_org_id_in_assume_role_mode_too() -> None:
-    synthesize(access_mode="assume-role", org_id="o-a1b2c3d4e5").api.has_resource_properties(
+    organization = synthesize(access_mode="assume-role", org_id="o-a1b2c3d4e5")
+    organization.api.has_resource_properties(
         "AWS::IAM::Role",
         {
-            "RoleName": "orders-api-invoker-prod-eu-west-1",
+            "RoleName": organization.names.invoker_role,
             "AssumeRolePolicyDocument": Match.object_like(
                 {
                     "Statement": [
@@ -186,7 +188,7 @@ def test_a_client_cannot_name_its_session_after_another_account(
 def test_the_backend_knows_the_invoker_role_by_name(synth: SynthesizedApp) -> None:
     synth.api.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": {"INVOKER_ROLE_NAME": "orders-api-invoker-prod-eu-west-1"}}},
+        {"Environment": {"Variables": {"INVOKER_ROLE_NAME": synth.names.invoker_role}}},
     )
 
 

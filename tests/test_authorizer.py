@@ -3,6 +3,8 @@ signatures independently of botocore; tokens are minted by the requestor's own c
 
 from __future__ import annotations
 
+import dataclasses
+
 import base64
 import datetime
 import json
@@ -54,12 +56,12 @@ def token_of(caller: Any = REQUESTOR, api_id: str = API_ID) -> str:
 
 
 def url_of(token: str) -> str:
-    encoded = token.removeprefix("orders-api-v1.")
+    encoded = token.removeprefix("iam-identity-v1.")
     return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
 
 
 def token_for(url: str) -> str:
-    return "orders-api-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+    return "iam-identity-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
 def authorize(token: Any) -> dict[str, Any]:
@@ -112,9 +114,15 @@ def test_a_token_older_than_ten_minutes_or_from_the_future_is_never_sent(
 
 
 def test_another_base64_spelling_of_a_valid_token_is_refused(sts: FakeSts) -> None:
-    token = token_of()
+    # A session token of a length whose token's last base64 character carries spare
+    # bits, so that a second spelling of the same bytes exists.
+    callers = [
+        dataclasses.replace(REQUESTOR, access_key=f"{REQUESTOR.access_key}{n}", session_token=REQUESTOR.session_token + "x" * n)
+        for n in range(3)
+    ]
+    sts.callers = callers
+    token = next(t for t in map(token_of, callers) if len(t.split(".", 1)[1]) % 4 != 0)
     url, encoded = url_of(token), token.split(".", 1)[1]
-    assert len(encoded) % 4 != 0, "the last character must carry spare bits for a second spelling"
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     same_bytes = [
         c for c in alphabet
@@ -122,7 +130,7 @@ def test_another_base64_spelling_of_a_valid_token_is_refused(sts: FakeSts) -> No
     ]
     assert same_bytes, "no second spelling found: the test would prove nothing"
     with pytest.raises(Exception, match="^Unauthorized$"):
-        authorize("orders-api-v1." + encoded[:-1] + same_bytes[0])
+        authorize("iam-identity-v1." + encoded[:-1] + same_bytes[0])
     assert sts.received == []
 
 
@@ -146,7 +154,7 @@ VALID = "https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2
         lambda url: url + "&Extra=1",
         lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=3600"),
         lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=-1"),
-        lambda url: url.replace("%3Bx-orders-api-id", ""),
+        lambda url: url.replace("%3Bx-identity-audience", ""),
         lambda url: url.replace("Version=2011-06-15", "Version=2011-06-15x"),
         # Respellings of a valid URL: each would be another key of API Gateway's cache.
         lambda url: url.replace("GetCallerIdentity", "GetCallerIdentit%79"),
@@ -163,8 +171,8 @@ def test_a_token_that_is_not_exactly_a_presigned_get_caller_identity_is_never_se
 
 @pytest.mark.parametrize(
     "token",
-    [None, "", 42, "Bearer abc", "orders-api-v1.", "orders-api-v1.!!!", "orders-api-v1." + "A" * 9000,
-     token_for("https://sts.eu-west-1.amazonaws.com/\u00e9"), "orders-api-v1.wwww", "orders-api-v2." + "QUJD"],
+    [None, "", 42, "Bearer abc", "iam-identity-v1.", "iam-identity-v1.!!!", "iam-identity-v1." + "A" * 9000,
+     token_for("https://sts.eu-west-1.amazonaws.com/\u00e9"), "iam-identity-v1.wwww", "orders-api-v2." + "QUJD"],
 )
 def test_garbage_is_unauthorized(sts: FakeSts, token: Any) -> None:
     with pytest.raises(Exception, match="^Unauthorized$"):
@@ -216,7 +224,7 @@ def test_the_requestor_reuses_its_token_until_shortly_before_it_expires(sts: Fak
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(token=st.text(max_size=300) | st.text(max_size=300).map(lambda text: "orders-api-v1." + text)
+@given(token=st.text(max_size=300) | st.text(max_size=300).map(lambda text: "iam-identity-v1." + text)
        | st.text(max_size=200).map(lambda text: token_for(VALID + text)))
 def test_no_token_is_ever_allowed_unless_sts_vouches_for_an_admitted_role(sts: FakeSts, token: str) -> None:
     try:
@@ -251,7 +259,7 @@ def test_the_requestor_calls_through_the_authorizer_and_the_backend_names_it(gat
     }
     assert (result["unsigned"]["statusCode"], result["unsigned"]["body"]) == (401, {"message": "Unauthorized"})
     # The call itself is not signed: the token is the proof.
-    assert gateway.received[0]["headers"]["authorization"].startswith("orders-api-v1.")
+    assert gateway.received[0]["headers"]["authorization"].startswith("iam-identity-v1.")
     assert "x-amz-date" not in gateway.received[0]["headers"]
 
 

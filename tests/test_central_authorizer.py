@@ -10,17 +10,17 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.config import ConfigError
-from tests.conftest import SynthesizedApp, config_from, synthesize
+from tests.conftest import SERVICES, SynthesizedApp, config_from, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DEPLOYED_AUTHORIZER_ID
 
 AUTHORIZER = {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777"}
-FUNCTION_ARN = "arn:aws:lambda:eu-west-1:999988887777:function:orders-api-authz-prod-eu-west-1"
 
 
-@pytest.fixture(scope="module")
-def stacks() -> tuple[SynthesizedApp, Template]:
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def stacks(request: pytest.FixtureRequest) -> tuple[SynthesizedApp, Template]:
     """The three stacks, ApiStack's consumers as CloudFormation would deploy them."""
-    synth = synthesize(**AUTHORIZER)
+    context, service = SERVICES[request.param]
+    synth = synthesize(service=service, **context, **AUTHORIZER)
     return synth, synth.deployed("AuthorizerStack")
 
 
@@ -36,9 +36,12 @@ def test_the_authorizer_names_the_function_in_the_security_account_and_caches(st
         "AWS::ApiGateway::Authorizer",
         {
             "Type": "TOKEN",
-            "AuthorizerUri": f"arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{FUNCTION_ARN}/invocations",
+            "AuthorizerUri": (
+                "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"
+                f"arn:aws:lambda:eu-west-1:999988887777:function:{stacks[0].names.authorizer_function}/invocations"
+            ),
             "IdentitySource": "method.request.header.Authorization",
-            "IdentityValidationExpression": "^orders-api-v1\\.[A-Za-z0-9_-]+$",
+            "IdentityValidationExpression": "^iam-identity-v1\\.[A-Za-z0-9_-]+$",
             "AuthorizerResultTtlInSeconds": 300,
         },
     )
@@ -69,7 +72,7 @@ def test_the_authorizer_function_has_the_contract_name_and_the_admitted_roles(st
     stacks[1].has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "FunctionName": "orders-api-authz-prod-eu-west-1",
+            "FunctionName": stacks[0].names.authorizer_function,
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
             "Environment": {
@@ -80,7 +83,7 @@ def test_the_authorizer_function_has_the_contract_name_and_the_admitted_roles(st
                     "STAGE": "prod",
                     "PARTITION": "aws",
                     "PARTITION_DOMAIN": "amazonaws.com",
-                    "ADMITTED_PRINCIPALS": json.dumps(["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]),
+                    "ADMITTED_PRINCIPALS": json.dumps([stacks[0].requestor_role_arn("444455556666")]),
                 }
             },
         },

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from tests.conftest import SynthesizedApp, synthesize
+from tests.conftest import SERVICES, SynthesizedApp, synthesize
+from tests.deploy_time import DEPLOYED_API_ID
 
-API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
 
-
-@pytest.fixture(scope="module")
-def synth() -> SynthesizedApp:
-    return synthesize()
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def synth(request: pytest.FixtureRequest) -> SynthesizedApp:
+    context, service = SERVICES[request.param]
+    return synthesize(service=service, **context)
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,14 @@ def test_stack_is_pinned_to_the_client_account_and_region(synth: SynthesizedApp)
     assert (stack.stack_name, stack.account, stack.region) == ("ClientStack", "444455556666", "eu-west-1")
 
 
-def test_role_may_invoke_exactly_this_apis_stage_routes(template: Template) -> None:
+def test_role_may_invoke_exactly_this_apis_stage_routes(synth: SynthesizedApp, template: Template) -> None:
     invoke = [s for s in policy_statements(template) if "execute-api" in str(s["Action"])]
     assert invoke == [
         {
-            "Sid": "InvokeTheOrdersApiOnly",
+            "Sid": synth.names.invoke_sid,
             "Effect": "Allow",
             "Action": "execute-api:Invoke",
-            "Resource": [f"{API_ARN}/prod/GET/", f"{API_ARN}/prod/GET/orders/*", f"{API_ARN}/prod/POST/orders"],
+            "Resource": synth.route_arns(DEPLOYED_API_ID),
         }
     ]
 
@@ -85,7 +85,7 @@ def test_requestor_is_configured_with_the_api_url_and_region(template: Template)
         {
             "Environment": {
                 "Variables": {
-                    "API_URL": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod",
+                    "API_URL": f"https://{DEPLOYED_API_ID}.execute-api.eu-west-1.amazonaws.com/prod",
                     "API_REGION": "eu-west-1",
                 }
             },
@@ -145,9 +145,10 @@ def test_client_in_another_region_signs_for_the_apis_region_and_partition(varian
             }
         },
     )
-    invoke = [s for s in policy_statements(template) if s.get("Sid") == "InvokeTheOrdersApiOnly"]
+    invoke = [s for s in policy_statements(template) if s.get("Sid") == variant.names.invoke_sid]
     assert invoke[0]["Resource"][0] == "arn:aws-cn:execute-api:cn-north-1:111122223333:k3x9q2m7pa/prod/GET/"
-    template.has_resource_properties("AWS::IAM::Role", {"RoleName": "orders-api-requestor-prod-cn-northwest-1"})
+    template.has_resource_properties("AWS::IAM::Role", {"RoleName": variant.names.requestor_role})
+    assert variant.names.requestor_role.endswith("-prod-cn-northwest-1")
 
 
 def test_api_admits_the_requestor_role_of_every_client_account(variant: SynthesizedApp) -> None:
@@ -170,8 +171,8 @@ def test_api_admits_the_requestor_role_of_every_client_account(variant: Synthesi
                                     "Condition": {
                                         "ArnLike": {
                                             "aws:PrincipalArn": [
-                                                "arn:aws-cn:iam::444455556666:role/orders-api-requestor-prod-cn-northwest-1",
-                                                "arn:aws-cn:iam::777788889999:role/orders-api-requestor-prod-cn-northwest-1",
+                                                variant.requestor_role_arn("444455556666"),
+                                                variant.requestor_role_arn("777788889999"),
                                             ]
                                         }
                                     },

@@ -18,7 +18,7 @@ from aws_cdk import cx_api
 from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
-from stacks.routes import ROUTES
+from stacks.routes import SERVICE
 from tests.conftest import MODES, PROJECT_ROOT, suite_context
 from tests.deploy_time import DEPLOYED_API_ID, Deployment
 
@@ -57,7 +57,7 @@ ACKNOWLEDGED_FOR_EVERY_API = {"http": {"AwsSolutions-IAM5[Resource::*]"}}
 
 def path_parameter_findings(prefix: str) -> set[str]:
     return {
-        f"AwsSolutions-IAM5[Resource::{prefix}/prod/{route.arn_suffix}]" for route in ROUTES if "*" in route.arn_suffix
+        f"AwsSolutions-IAM5[Resource::{prefix}/prod/{route.arn_suffix}]" for route in SERVICE.routes if "*" in route.arn_suffix
     }
 
 
@@ -97,7 +97,7 @@ def synthesize_to(out_dir: pathlib.Path, mode: str, break_it: bool = False) -> N
     app = cdk_app.new_app(context=suite_context(**MODES[mode]), outdir=str(out_dir))
     stacks = cdk_app.build_stacks(app, cdk_app.load_config(app))
     if break_it:
-        stacks.api.backend.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
+        stacks.api.backend_function.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
     app.synth()
     # A StackSet's member template is a string in its template: out beside it, so that
     # cfn-lint and checkov check it too.

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import pytest
+from aws_cdk import region_info
 
 from stacks.config import ConfigError
 from tests.conftest import PROJECT_ROOT, config_from, suite_context
@@ -136,7 +137,7 @@ def test_the_api_account_may_also_be_a_client_account() -> None:
     # A same-account caller needs only one Allow; the resource policy admits exactly
     # its requestor role like any other client's, and denies the rest of the account.
     config = config_from(client_accounts="111122223333,444455556666")
-    assert config.admission.principal_arns[0] == "arn:aws:iam::111122223333:role/orders-api-requestor-prod-eu-west-1"
+    assert config.admission.principal_arns[0] == f"arn:aws:iam::111122223333:role/{config.names.requestor_role}"
 
 
 def test_security_settings_parse_from_dash_c_strings() -> None:
@@ -165,14 +166,57 @@ def test_security_settings_default_to_a_throttled_stage_with_a_cloudwatch_role()
 def test_assume_role_mode_defaults_the_invoker_role_to_apistacks_name() -> None:
     assert config_from().invoker_role_arn is None
     config = config_from(access_mode="assume-role")
-    assert config.invoker_role_arn == "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"
+    assert config.invoker_role_arn == f"arn:aws:iam::111122223333:role/{config.names.invoker_role}"
     given = "arn:aws:iam::111122223333:role/platform/orders-invoker"
     assert config_from(access_mode="assume-role", invoker_role_arn=given).invoker_role_arn == given
 
 
 def test_stage_limit_follows_from_the_iam_role_name_limit() -> None:
     longest = config_from(stage="s" * 33)
-    assert len(longest.requestor_role_name) == 64
+    assert len(longest.names.requestor_role) == 64
+    with pytest.raises(ConfigError) as raised:
+        config_from(stage="s" * 34)
+    assert raised.value.key == "stage"
+    assert "at most 33 characters with service_name orders and these regions: it is part of the requestor role name " in str(raised.value)
+    assert "orders-api-requestor-<stage>-eu-west-1, and IAM role and Lambda function names have at most 64" in str(raised.value)
+
+
+LONGEST_REGION = max((r.name for r in region_info.RegionInfo.regions if r.partition == "aws"), key=len)
+
+
+def test_the_longest_service_name_and_region_leave_room_for_a_stage() -> None:
+    service_name = "s" + "-v" * 11 + "x"  # 24 characters, the longest allowed
+    fits = {"service_name": service_name, "api_region": LONGEST_REGION, "client_region": LONGEST_REGION}
+    spare = 64 - len(f"{service_name}-api-requestor--{LONGEST_REGION}")
+    assert spare >= 8, "a useful stage name must still fit"
+    names = config_from(**fits, stage="p" * spare).names
+    assert max(len(names.requestor_role), len(names.invoker_role), len(names.authorizer_function)) == 64
+    with pytest.raises(ConfigError, match=f"at most {spare} characters with service_name {service_name}"):
+        config_from(**fits, stage="p" * (spare + 1))
+
+
+def test_every_name_follows_the_service_name() -> None:
+    names = config_from(service_name="inventory").names
+    assert (names.api, names.requestor_role, names.invoker_role, names.authorizer_function) == (
+        "inventory-api-prod",
+        "inventory-api-requestor-prod-eu-west-1",
+        "inventory-api-invoker-prod-eu-west-1",
+        "inventory-api-authz-prod-eu-west-1",
+    )
+    assert (names.stack_set, names.guard_policy, names.invoke_sid, names.title) == (
+        "inventory-api-requestor-prod",
+        "inventory-api-requestor-guard-prod",
+        "InvokeTheInventoryApiOnly",
+        "Inventory",
+    )
+
+
+@pytest.mark.parametrize("value", ["Inventory", "inventory_api", "-inventory", "inventory-", "in--ventory", "9lives", "a" * 25, "ınventory"])
+def test_a_service_name_that_cannot_start_every_name_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(service_name=value)
+    assert raised.value.key == "service_name"
+    assert "1 to 24 lowercase letters and digits, words joined by '-'" in str(raised.value)
 
 
 def test_cdk_context_keys_that_are_not_ours_are_left_alone() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stacks.routes import ROUTES
+from stacks.routes import SERVICE
 from tests.conftest import MODES, SynthesizedApp, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DEPLOYED_AUTHORIZER_ID, cloudformation_execution_role
 
@@ -99,7 +99,7 @@ def test_resolved_the_client_role_may_invoke_exactly_this_apis_stage_routes(
     ]
     (invoke,) = statements
     api = f"arn:aws:execute-api:{API_REGION}:{API_ACCOUNT}:{DEPLOYED_API_ID}"
-    assert invoke["Resource"] == [f"{api}/{synth.config.stage}/{route.arn_suffix}" for route in ROUTES]
+    assert invoke["Resource"] == [f"{api}/{synth.config.stage}/{route.arn_suffix}" for route in SERVICE.routes]
 
 
 def test_resolved_the_authorizer_may_be_invoked_for_exactly_this_apis_authorizer(

@@ -15,17 +15,18 @@ from botocore.stub import Stubber
 from lambda_src.requestor import handler as requestor
 from stacks.api.access_logs import HTTP_ACCESS_LOG_FIELDS
 from stacks.config import ConfigError
-from stacks.routes import ROUTES
-from tests.conftest import SynthesizedApp, config_from, synthesize
+from tests.conftest import SERVICES, SynthesizedApp, config_from, synthesize
+from tests.deploy_time import DEPLOYED_API_ID
 from tests.gateway_double import HTTP_API_FORBIDDEN, HTTP_API_NOT_FOUND, GatewayDouble
 from tests.invoker import CONTEXT, INVOKER, INVOKER_ARN, expect_assume_role, invoker_gateway
 
-API = {"Ref": Match.string_like_regexp("^OrdersApi")}
+API = {"Ref": Match.string_like_regexp("^Api[0-9A-F]{8}$")}
 
 
-@pytest.fixture(scope="module")
-def synth() -> SynthesizedApp:
-    return synthesize(api_type="http")
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def synth(request: pytest.FixtureRequest) -> SynthesizedApp:
+    context, service = SERVICES[request.param]
+    return synthesize(service=service, **context, api_type="http")
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +42,14 @@ def test_http_implies_assume_role_and_refuses_a_resource_policy() -> None:
     assert "with api_type http: HTTP APIs have no resource policy" in str(raised.value)
 
 
-def test_the_api_is_an_http_api_and_nothing_of_a_rest_api(template: Template) -> None:
-    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP", "Name": "orders-api-prod"})
+def test_the_api_is_an_http_api_and_nothing_of_a_rest_api(synth: SynthesizedApp, template: Template) -> None:
+    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP", "Name": synth.names.api})
     assert [t for t in template.to_json()["Resources"].values() if t["Type"].startswith("AWS::ApiGateway::")] == []
 
 
-def test_every_route_requires_iam_and_the_routes_are_exactly_ours(template: Template) -> None:
+def test_every_route_requires_iam_and_the_routes_are_exactly_ours(synth: SynthesizedApp, template: Template) -> None:
     routes = template.find_resources("AWS::ApiGatewayV2::Route").values()
-    assert sorted(r["Properties"]["RouteKey"] for r in routes) == sorted(f"{r.method} {r.path}" for r in ROUTES)
+    assert sorted(r["Properties"]["RouteKey"] for r in routes) == sorted(f"{r.method} {r.path}" for r in synth.routes)
     assert {r["Properties"]["AuthorizationType"] for r in routes} == {"AWS_IAM"}
 
 
@@ -75,41 +76,38 @@ def test_access_logs_are_json_with_the_caller_and_kept_a_year(template: Template
     template.has_resource_properties(
         "AWS::ApiGatewayV2::Stage", {"AccessLogSettings": {"DestinationArn": destination, "Format": log_format}}
     )
-    assert destination.as_object()["Fn::GetAtt"][0].startswith("OrdersApiAccessLogs")
+    assert destination.as_object()["Fn::GetAtt"][0].startswith("ApiAccessLogs")
     fields = json.loads(log_format.as_string())
     assert fields == HTTP_ACCESS_LOG_FIELDS
     assert {"callerAccount", "callerPrincipalArn", "caller", "errorType"} <= set(fields)
-    (log_group,) = [r for n, r in template.find_resources("AWS::Logs::LogGroup").items() if n.startswith("OrdersApiAccessLogs")]
+    (log_group,) = [r for n, r in template.find_resources("AWS::Logs::LogGroup").items() if n.startswith("ApiAccessLogs")]
     assert (log_group["Properties"]["RetentionInDays"], log_group["DeletionPolicy"]) == (365, "Retain")
 
 
-def test_the_backend_may_be_invoked_by_this_api_only(template: Template) -> None:
+def test_the_backend_may_be_invoked_by_this_api_only(synth: SynthesizedApp, template: Template) -> None:
     permissions = template.find_resources("AWS::Lambda::Permission").values()
-    assert len(permissions) == len(ROUTES)
+    assert len(permissions) == len(synth.routes)
     for permission in permissions:
         properties = permission["Properties"]
         assert (properties["Principal"], properties["Action"]) == ("apigateway.amazonaws.com", "lambda:InvokeFunction")
         prefix, api, _ = properties["SourceArn"]["Fn::Join"][1]
-        assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:" and api["Ref"].startswith("OrdersApi")
+        assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:" and set(api) == {"Ref"}
 
 
-def test_the_invoker_role_may_invoke_exactly_this_apis_stage_routes(template: Template) -> None:
+def test_the_invoker_role_may_invoke_exactly_this_apis_stage_routes(synth: SynthesizedApp, template: Template) -> None:
     (policy,) = [p for n, p in template.find_resources("AWS::IAM::Policy").items() if n.startswith("InvokerRole")]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "execute-api:Invoke"
-    resources = []
-    for resource in statement["Resource"]:
-        prefix, api, suffix = resource["Fn::Join"][1]
-        assert prefix == "arn:aws:execute-api:eu-west-1:111122223333:" and api["Ref"].startswith("OrdersApi")
-        resources.append(suffix)
-    assert resources == ["/prod/GET/", "/prod/GET/orders/*", "/prod/POST/orders"]
+    assert (statement["Sid"], statement["Action"]) == (synth.names.invoke_sid, "execute-api:Invoke")
+    (api,) = template.find_resources("AWS::ApiGatewayV2::Api")
+    resources = ["".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in r["Fn::Join"][1]) for r in statement["Resource"]]
+    assert resources == synth.route_arns(f"<{api}>")
 
 
-def test_the_invoker_role_is_trusted_by_the_admitted_requestor_roles_only(template: Template) -> None:
+def test_the_invoker_role_is_trusted_by_the_admitted_requestor_roles_only(synth: SynthesizedApp, template: Template) -> None:
     template.has_resource_properties(
         "AWS::IAM::Role",
         {
-            "RoleName": "orders-api-invoker-prod-eu-west-1",
+            "RoleName": synth.names.invoker_role,
             "AssumeRolePolicyDocument": Match.object_like(
                 {
                     "Statement": [
@@ -119,7 +117,7 @@ def test_the_invoker_role_is_trusted_by_the_admitted_requestor_roles_only(templa
                             "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
                             "Condition": {
                                 "ArnLike": {
-                                    "aws:PrincipalArn": ["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]
+                                    "aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]
                                 },
                                 "StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"},
                             },
@@ -138,8 +136,9 @@ def test_the_client_role_may_only_assume_the_invoker_role(synth: SynthesizedApp)
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if "xray:" not in str(statement["Action"]) and "logs:" not in str(statement["Action"])
     ]
+    invoker_arn = f"arn:aws:iam::111122223333:role/{synth.names.invoker_role}"
     assert statements == [
-        {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": INVOKER_ARN}
+        {"Sid": "AssumeTheInvokerRoleOnly", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": invoker_arn}
     ]
     synth.deployed_client.has_output("ApiType", {"Value": "http"})
 
@@ -163,7 +162,7 @@ def test_the_outputs_are_those_of_the_rest_api_plus_the_type(template: Template,
 def test_the_requestor_url_has_the_named_stage(synth: SynthesizedApp) -> None:
     synth.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"API_URL": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"})}},
+        {"Environment": {"Variables": Match.object_like({"API_URL": f"https://{DEPLOYED_API_ID}.execute-api.eu-west-1.amazonaws.com/prod"})}},
     )
 
 

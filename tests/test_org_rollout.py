@@ -15,7 +15,7 @@ import app as cdk_app
 from stacks.config import ConfigError
 from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS
 from stacks.org.member_template import TEMPLATE_BODY_LIMIT
-from tests.conftest import config_from, suite_context, synthesize
+from tests.conftest import SERVICES, config_from, load_config, suite_context, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, Deployment
 
 from tests.iam import Policy, local_check_authorization_full, role
@@ -28,10 +28,11 @@ ROLLOUT = {
 }
 
 
-@pytest.fixture(scope="module")
-def stacks() -> dict[str, Any]:
-    app = cdk_app.new_app(context=suite_context(**ROLLOUT))
-    config = cdk_app.load_config(app)
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def stacks(request: pytest.FixtureRequest) -> dict[str, Any]:
+    context, service = SERVICES[request.param]
+    app = cdk_app.new_app(context=suite_context(**context, **ROLLOUT))
+    config = load_config(app, service)
     built = cdk_app.build_stacks(app, config)
     stackset = built.stack_set
     return {
@@ -41,7 +42,9 @@ def stacks() -> dict[str, Any]:
         # As the instance in a member account gets it, and the same client account
         # deployed one by one, for the comparison.
         "instance": Deployment(app.synth()).stack_set_instance("ClientStackSet", "444455556666"),
-        "client": synthesize().deployed_client.to_json(),
+        "client": synthesize(service=service, **context).deployed_client.to_json(),
+        "names": config.names,
+        "routes": config.service.routes,
         "guard": Template.from_stack(built.guard),
         "guard_stack": built.guard,
         "stackset_stack": stackset,
@@ -53,7 +56,7 @@ def test_a_service_managed_stackset_deploys_to_the_ous_automatically(stacks: dic
     stacks["stackset"].has_resource_properties(
         "AWS::CloudFormation::StackSet",
         {
-            "StackSetName": "orders-api-requestor-prod",
+            "StackSetName": stacks["names"].stack_set,
             "PermissionModel": "SERVICE_MANAGED",
             "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": False},
             "CallAs": "SELF",
@@ -109,15 +112,15 @@ def test_the_member_template_needs_no_bootstrap_and_fits_inline(stacks: dict[str
             "Type": "String",
             "AllowedPattern": "[a-z0-9]{10}",
             "ConstraintDescription": "the API's 10 lowercase letters and digits",
-            "Description": "The orders API's id (ApiStack's ApiId output), set by the StackSet",
+            "Description": f"The {stacks['names'].title} API's id (ApiStack's ApiId output), set by the StackSet",
         }
     }
     assert "S3Bucket" not in json.dumps(member)  # no asset
     (function,) = [r for r in member["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert function["Properties"]["Code"]["ZipFile"].startswith('"""Requestor: calls the orders API')
+    assert function["Properties"]["Code"]["ZipFile"].startswith('"""Requestor: calls the API')
     assert function["Properties"]["Handler"] == "index.handler"
     # The name the guard protects, like the role's.
-    assert function["Properties"]["FunctionName"] == "orders-api-requestor-prod-eu-west-1"
+    assert function["Properties"]["FunctionName"] == stacks["names"].requestor_role
     assert len(json.dumps(member, separators=(",", ":"))) < TEMPLATE_BODY_LIMIT
 
 
@@ -152,11 +155,13 @@ def test_the_member_template_acknowledges_only_the_reviewed_cdk_nag_findings(
         for resource in stacks["member"]["Resources"].values()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     }
-    assert acknowledged == {
-        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        # The API's id is the instance's parameter.
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<ApiId>/prod/GET/orders/*]",
+    # The API's id is the instance's parameter.
+    path_parameters = {
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:execute-api:eu-west-1:111122223333:<ApiId>/prod/{route.arn_suffix}]"
+        for route in stacks["routes"]
+        if "*" in route.arn_suffix
     }
+    assert path_parameters and acknowledged == {"AwsSolutions::AwsSolutions-IAM5[Resource::*]", *path_parameters}
 
 
 def test_cfn_lint_finds_nothing_in_the_member_template(stacks: dict[str, Any]) -> None:
@@ -181,7 +186,7 @@ def test_the_guard_denies_each_way_to_take_the_role(stacks: dict[str, Any], grou
         "Sid": group,
         "Effect": "Deny",
         "Action": PROTECTED_ACTIONS[group],
-        "Resource": "arn:aws:iam::*:role/*orders-api-requestor-*",
+        "Resource": f"arn:aws:iam::*:role/*{stacks['names'].requestor_role_prefix}-*",
         "Condition": EXCEPT_STACKSETS,
     }
 
@@ -191,7 +196,7 @@ def test_the_guard_denies_changing_the_function_that_runs_as_the_role(stacks: di
         "Sid": "ChangeTheFunction",
         "Effect": "Deny",
         "Action": PROTECTED_FUNCTION_ACTIONS,
-        "Resource": "arn:aws:lambda:*:*:function:orders-api-requestor-*",
+        "Resource": f"arn:aws:lambda:*:*:function:{stacks['names'].requestor_role_prefix}-*",
         "Condition": EXCEPT_STACKSETS,
     }
 
@@ -222,13 +227,13 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
 @pytest.mark.parametrize(
     ("principal", "action", "resource", "allowed"),
     [
-        ("role/Admin", "iam:CreateRole", "role/orders-api-requestor-x", False),
-        ("role/Admin", "iam:UpdateAssumeRolePolicy", "role/orders-api-requestor-prod-eu-west-1", False),
-        ("role/Admin", "iam:PassRole", "role/orders-api-requestor-prod-eu-west-1", False),
-        ("role/stacksets-exec-0123456789abcdef", "iam:CreateRole", "role/orders-api-requestor-x", True),
-        ("role/stacksets-exec-0123456789abcdef", "iam:PassRole", "role/orders-api-requestor-prod-eu-west-1", True),
+        ("role/Admin", "iam:CreateRole", "role/<prefix>-x", False),
+        ("role/Admin", "iam:UpdateAssumeRolePolicy", "role/<requestor>", False),
+        ("role/Admin", "iam:PassRole", "role/<requestor>", False),
+        ("role/stacksets-exec-0123456789abcdef", "iam:CreateRole", "role/<prefix>-x", True),
+        ("role/stacksets-exec-0123456789abcdef", "iam:PassRole", "role/<requestor>", True),
         ("role/Admin", "iam:CreateRole", "role/some-other-role", True),  # the guard touches nothing else
-        ("role/Admin", "iam:CreateRole", "role/team/orders-api-requestor-x", False),  # under a path too
+        ("role/Admin", "iam:CreateRole", "role/team/<prefix>-x", False),  # under a path too
         # Forging the exception: a role of the execution role's name, or changing the real one.
         ("role/Admin", "iam:CreateRole", "role/stacksets-exec-pwn", False),
         ("role/Admin", "iam:UpdateAssumeRolePolicy", "role/stacksets-exec-0123456789abcdef", False),
@@ -240,6 +245,8 @@ def test_an_iam_evaluator_agrees_only_the_stackset_may_make_the_role(
 ) -> None:
     (policy,) = stacks["guard"].find_resources("AWS::Organizations::Policy").values()
     guard = Policy("arn:aws:organizations::222233334444:policy/o-a1b2c3d4e5/service_control_policy/p-guard", "guard", policy["Properties"]["Content"])
+    names = stacks["names"]
+    resource = resource.replace("<prefix>", names.requestor_role_prefix).replace("<requestor>", names.requestor_role)
     arn = f"arn:aws:iam::444455556666:{principal}"
     caller = role(arn, ADMIN, trust=TRUST, admin=True)
     decision = local_check_authorization_full(

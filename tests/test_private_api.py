@@ -11,28 +11,34 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.config import ConfigError
-from stacks.routes import ROUTES
-from tests.conftest import SynthesizedApp, config_from, synthesize
+from tests.conftest import SERVICES, SynthesizedApp, config_from, synthesize
+from tests.deploy_time import DEPLOYED_API_ID
 from tests.iam import invoke_allowed
 
 CLIENT_VPC = "vpc-0a1b2c3d4e5f67890"
 OTHER_VPC = "vpc-0fedcba9876543210"
 SUBNETS = ("subnet-0a1b2c3d4e5f67890", "subnet-0b1b2c3d4e5f67890")
 PRIVATE = {"endpoint_type": "private", "client_vpc_ids": CLIENT_VPC, "client_subnet_ids": ",".join(SUBNETS)}
-REQUESTOR_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
-API_ARN = "arn:aws:execute-api:eu-west-1:111122223333:a1b2c3d4e5"
+API_ARN = f"arn:aws:execute-api:eu-west-1:111122223333:{DEPLOYED_API_ID}"
 ENDPOINT_DNS = "vpce-0a1b2c3d4e5f67890-abcd1234.execute-api.eu-west-1.vpce.amazonaws.com"
 ENDPOINT_GROUP = "sg-0a1b2c3d4e5f67890"
 
 
-@pytest.fixture(scope="module")
-def private() -> SynthesizedApp:
-    return synthesize(**PRIVATE)
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def private(request: pytest.FixtureRequest) -> SynthesizedApp:
+    context, service = SERVICES[request.param]
+    return synthesize(service=service, **context, **PRIVATE)
 
 
-@pytest.fixture(scope="module")
-def with_endpoints() -> SynthesizedApp:
-    return synthesize(access_mode="assume-role", create_vpc_endpoint=True, **PRIVATE)
+@pytest.fixture(scope="module", params=sorted(SERVICES))
+def with_endpoints(request: pytest.FixtureRequest) -> SynthesizedApp:
+    context, service = SERVICES[request.param]
+    return synthesize(service=service, **context, access_mode="assume-role", create_vpc_endpoint=True, **PRIVATE)
+
+
+def regional_twin(synth: SynthesizedApp) -> SynthesizedApp:
+    """The same service as a regional API, for the comparisons."""
+    return synthesize(service=synth.config.service, service_name=synth.config.service_name)
 
 
 def resource_policy(template: Template) -> dict[str, Any]:
@@ -56,13 +62,13 @@ def test_requests_from_outside_the_client_vpcs_are_denied(private: SynthesizedAp
 
 
 def test_the_identity_statements_are_those_of_the_regional_api(private: SynthesizedApp) -> None:
-    regional = resource_policy(synthesize().api)["Statement"]
+    regional = resource_policy(regional_twin(private).api)["Statement"]
     assert resource_policy(private.api)["Statement"][:2] == regional
 
 
 def test_in_assume_role_mode_the_private_api_admits_the_invoker_role_only(with_endpoints: SynthesizedApp) -> None:
     allow, deny_others, deny_outside = resource_policy(with_endpoints.api)["Statement"]
-    invoker = ["arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"]
+    invoker = [f"arn:aws:iam::111122223333:role/{with_endpoints.names.invoker_role}"]
     assert (allow["Principal"], allow["Condition"]) == (
         {"AWS": "arn:aws:iam::111122223333:root"},
         {"ArnLike": {"aws:PrincipalArn": invoker}},
@@ -118,7 +124,7 @@ def test_without_create_vpc_endpoint_no_endpoint_is_made(private: SynthesizedApp
 def test_with_private_dns_the_requestor_calls_the_apis_usual_url(private: SynthesizedApp) -> None:
     (function,) = private.deployed_client.find_resources("AWS::Lambda::Function").values()
     environment = function["Properties"]["Environment"]["Variables"]
-    assert environment["API_URL"] == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
+    assert environment["API_URL"] == f"https://{DEPLOYED_API_ID}.execute-api.eu-west-1.amazonaws.com/prod"
     assert "API_ID" not in environment
 
 
@@ -126,7 +132,7 @@ def test_without_private_dns_the_requestor_calls_the_endpoint_by_name_and_names_
     synth = synthesize(vpc_endpoint_dns_name=ENDPOINT_DNS, **PRIVATE)
     synth.deployed_client.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"API_URL": f"https://{ENDPOINT_DNS}/prod", "API_ID": "a1b2c3d4e5"})}},
+        {"Environment": {"Variables": Match.object_like({"API_URL": f"https://{ENDPOINT_DNS}/prod", "API_ID": DEPLOYED_API_ID})}},
     )
 
 
@@ -147,7 +153,7 @@ def test_the_execute_api_endpoint_allows_only_invoking_this_apis_stage(with_endp
                         "Effect": "Allow",
                         "Principal": {"AWS": "*"},
                         "Action": "execute-api:Invoke",
-                        "Resource": [f"{API_ARN}/prod/{route.arn_suffix}" for route in ROUTES],
+                        "Resource": with_endpoints.route_arns(DEPLOYED_API_ID),
                     }
                 ],
             },
@@ -170,7 +176,7 @@ def test_in_assume_role_mode_an_sts_endpoint_allows_only_assuming_the_invoker_ro
                         "Effect": "Allow",
                         "Principal": {"AWS": "*"},
                         "Action": "sts:AssumeRole",
-                        "Resource": "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1",
+                        "Resource": f"arn:aws:iam::111122223333:role/{with_endpoints.names.invoker_role}",
                     }
                 ],
             },
@@ -200,7 +206,7 @@ def test_the_requestor_calls_the_endpoints_it_made_by_their_own_names(with_endpo
                 "Variables": Match.object_like(
                     {
                         "API_URL": {"Fn::Join": ["", ["https://", endpoint_dns_name("NetworkExecuteApi"), "/prod"]]},
-                        "API_ID": "a1b2c3d4e5",
+                        "API_ID": DEPLOYED_API_ID,
                         "STS_ENDPOINT_URL": {"Fn::Join": ["", ["https://", endpoint_dns_name("NetworkSts")]]},
                     }
                 )
@@ -316,30 +322,36 @@ def requestor_identity_policy(template: Template) -> dict[str, Any]:
     return policy["Properties"]["PolicyDocument"]
 
 
+REQUESTOR = "the requestor role"
+
+
 @pytest.mark.parametrize(
-    ("principal_arn", "source_vpc", "allowed"),
+    ("principal", "source_vpc", "allowed"),
     [
-        (REQUESTOR_ROLE, CLIENT_VPC, True),
-        (REQUESTOR_ROLE, OTHER_VPC, False),
-        (REQUESTOR_ROLE, None, False),  # from the internet: no source VPC at all
+        (REQUESTOR, CLIENT_VPC, True),
+        (REQUESTOR, OTHER_VPC, False),
+        (REQUESTOR, None, False),  # from the internet: no source VPC at all
         ("arn:aws:iam::444455556666:role/some-other-role", CLIENT_VPC, False),
     ],
 )
 def test_iam_admits_the_requestor_from_its_vpc_only(
-    private: SynthesizedApp, principal_arn: str, source_vpc: str | None, allowed: bool
+    private: SynthesizedApp, principal: str, source_vpc: str | None, allowed: bool
 ) -> None:
+    principal_arn = private.requestor_role_arn("444455556666") if principal == REQUESTOR else principal
     context = {"aws:SourceVpc": source_vpc} if source_vpc else {}
-    decision = invoke_allowed(
-        principal_arn, requestor_identity_policy(private.deployed_client), f"{API_ARN}/prod/GET/orders/123",
-        resource_policy(private.api), API_ARN, context,
-    )
-    assert decision is allowed
+    for request_arn in private.request_arns(DEPLOYED_API_ID):
+        decision = invoke_allowed(
+            principal_arn, requestor_identity_policy(private.deployed_client), request_arn,
+            resource_policy(private.api), API_ARN, context,
+        )
+        assert decision is allowed, request_arn
 
 
-def test_the_same_evaluation_admits_another_vpc_when_the_api_is_regional() -> None:
+def test_the_same_evaluation_admits_another_vpc_when_the_api_is_regional(private: SynthesizedApp) -> None:
     # The control: without the network statement the same caller from elsewhere is served.
-    regional = synthesize()
-    assert invoke_allowed(
-        REQUESTOR_ROLE, requestor_identity_policy(regional.deployed_client), f"{API_ARN}/prod/GET/orders/123",
-        resource_policy(regional.api), API_ARN, {"aws:SourceVpc": OTHER_VPC},
-    )
+    regional = regional_twin(private)
+    for request_arn in regional.request_arns(DEPLOYED_API_ID):
+        assert invoke_allowed(
+            regional.requestor_role_arn("444455556666"), requestor_identity_policy(regional.deployed_client),
+            request_arn, resource_policy(regional.api), API_ARN, {"aws:SourceVpc": OTHER_VPC},
+        )

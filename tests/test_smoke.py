@@ -13,6 +13,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from stacks.routes import SERVICE
 from tools import smoke
 
 FUNCTION = "ClientStack-RequestorFunction2747811D-AbCdEf123456"
@@ -72,7 +73,7 @@ class StubbedSession:
         if function_error:
             response["FunctionError"] = function_error
         self.stubs["lambda"].add_response(
-            "invoke", response, {"FunctionName": FUNCTION, "Payload": json.dumps({"compare_unsigned": True})}
+            "invoke", response, {"FunctionName": FUNCTION, "Payload": json.dumps(smoke.smoke_event())}
         )
 
 
@@ -217,6 +218,10 @@ def test_a_client_stack_that_failed_otherwise_quotes_cloudformation(session: Stu
         smoke.run(session, "ClientStack", "444455556666")
 
 
+def test_smoke_calls_the_declared_health_route_signed_and_unsigned() -> None:
+    assert smoke.smoke_event() == {"method": SERVICE.health.method, "path": SERVICE.health.path, "compare_unsigned": True}
+
+
 def test_the_stack_environment_comes_from_the_cloud_assembly(tmp_path: pathlib.Path) -> None:
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"artifacts": {"ClientStack": {"environment": "aws://444455556666/eu-west-1"}}}))
@@ -352,7 +357,7 @@ def test_a_member_accounts_stackset_instance_is_judged_from_the_member_template(
     session.stubs["lambda"].add_response(
         "invoke",
         {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))},
-        {"FunctionName": FUNCTION, "Payload": json.dumps({"compare_unsigned": True})},
+        {"FunctionName": FUNCTION, "Payload": json.dumps(smoke.smoke_event())},
     )
     with session.stubs["lambda"]:
         assert smoke.run_member(session, member).ok

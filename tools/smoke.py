@@ -1,5 +1,6 @@
-"""`make smoke`: invoke the deployed requestor, unsigned and signed side by side, and
-say whether cross-account IAM works; when it does not, say which known cause fits.
+"""`make smoke`: invoke the deployed requestor on the service's health route
+(stacks/routes.py), unsigned and signed side by side, and say whether cross-account
+IAM works; when it does not, say which known cause fits.
 
 Reads the client stack's account and region from the synthesized cloud assembly
 (cdk.out/manifest.json), and the requestor's name and the type of API from the stack's
@@ -17,6 +18,8 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+
+from stacks.routes import SERVICE
 
 MISSING_TOKEN = "Missing Authentication Token"
 FORBIDDEN = "Forbidden"
@@ -238,8 +241,13 @@ def failure_reasons(cloudformation: Any, stack_name: str) -> list[str]:
     ]
 
 
+def smoke_event() -> dict[str, Any]:
+    """What the requestor is asked to do: call the health route, signed and unsigned."""
+    return {"method": SERVICE.health.method, "path": SERVICE.health.path, "compare_unsigned": True}
+
+
 def invoke_requestor(lambda_client: Any, function_name: str) -> dict[str, Any]:
-    response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps({"compare_unsigned": True}))
+    response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps(smoke_event()))
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError") or not isinstance(payload, dict):
         raise SmokeError(f"the requestor {function_name} failed: {payload}")

@@ -1,9 +1,9 @@
-"""Central Lambda authorizer (TOKEN type): admits callers of the orders API by their
+"""Central Lambda authorizer (TOKEN type): admits callers of the API by their
 IAM identity, proven without any shared secret.
 
-The caller sends `Authorization: orders-api-v1.<base64url of a presigned STS
+The caller sends `Authorization: iam-identity-v1.<base64url of a presigned STS
 GetCallerIdentity URL>`, signed with its own credentials and over the header
-`x-orders-api-id: <the API's id>`. The authorizer checks the URL before it sends
+`x-identity-audience: <the API's id>`. The authorizer checks the URL before it sends
 anything (https, exactly STS's host, path /, one GetCallerIdentity, the SigV4 query
 parameters and nothing else, both headers signed, at most 900 s), then sends it to STS
 with this API's id in that header: STS answers with the caller's ARN only if the
@@ -37,9 +37,9 @@ import urllib3
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
-TOKEN_PREFIX = "orders-api-v1."
+TOKEN_PREFIX = "iam-identity-v1."
 MAX_TOKEN_LENGTH = 8192
-API_ID_HEADER = "x-orders-api-id"
+API_ID_HEADER = "x-identity-audience"
 MAX_EXPIRES_SECONDS = 900
 # The query as botocore presigns it, in its order: one spelling per token, so that
 # API Gateway's cache (keyed on the token) cannot be bypassed by respelling one.

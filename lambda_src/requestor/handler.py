@@ -1,11 +1,11 @@
-"""Requestor: calls the orders API in another account, signed with SigV4.
+"""Requestor: calls the API in another account, signed with SigV4.
 
 Event (every key optional):
-    {"method": "GET", "path": "/orders/123", "query": {"a": "1", "tag": ["x", "y"]},
+    {"method": "GET", "path": "/items/123", "query": {"a": "1", "tag": ["x", "y"]},
      "headers": {"Accept": "application/json"}, "body": {...} or "text",
      "compare_unsigned": false}
-`path` is literal: the handler percent-encodes it, so "/orders/a b" is sent as
-"/orders/a%20b". Result: {"ok": bool, "statusCode": int, "body": JSON or text, "attempts": int},
+`path` is literal: the handler percent-encodes it, so "/items/a b" is sent as
+"/items/a%20b". Result: {"ok": bool, "statusCode": int, "body": JSON or text, "attempts": int},
 plus "error" when the call failed; with "compare_unsigned" the signed and the
 unsigned results side by side.
 
@@ -264,7 +264,7 @@ def invoker_session_name(context: Any, function_name: str) -> str:
     return f"{account}-{SESSION_NAME_UNSAFE.sub('-', function_name)}"[:64]
 
 
-TOKEN_PREFIX = "orders-api-v1."
+TOKEN_PREFIX = "iam-identity-v1."
 TOKEN_LIFETIME_SECONDS = 900
 # Reused for 8 of its 15 minutes, so that API Gateway's cache of the authorizer's
 # answer (keyed on the token) serves the next calls; the authorizer refuses tokens
@@ -285,7 +285,7 @@ def identity_token(credentials: Credentials, target: Target) -> IdentityToken:
     presign = AWSRequest(
         method="GET",
         url=f"https://sts.{target.region}.{domain}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"x-orders-api-id": target.token_api_id},
+        headers={"x-identity-audience": target.token_api_id},
     )
     SigV4QueryAuth(credentials, "sts", target.region, expires=TOKEN_LIFETIME_SECONDS).add_auth(presign)
     encoded = base64.urlsafe_b64encode(presign.url.encode()).decode().rstrip("=")
@@ -494,7 +494,7 @@ def _parse_method(value: Any) -> str:
 
 def _parse_path(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("/"):
-        raise InvalidInput(f"event.path is {value!r}: expected a path starting with '/', such as /orders/123")
+        raise InvalidInput(f"event.path is {value!r}: expected a path starting with '/', such as /items/123")
     if "?" in value or "#" in value:
         raise InvalidInput("event.path must not contain '?' or '#': put query parameters in event.query")
     if any(segment in (".", "..") for segment in value.split("/")):

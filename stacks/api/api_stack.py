@@ -1,10 +1,11 @@
-"""ApiStack, deployed in the API account: the IAM-authorized orders API and its backend."""
+"""ApiStack, deployed in the API account: the IAM-authorized API and its backend."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.api.iam_http_api import IamHttpApi
@@ -12,31 +13,41 @@ from stacks.api.iam_rest_api import IamRestApi
 from stacks.api.invoker_role import InvokerRole
 from stacks.api.resource_policy import resource_policy
 from stacks.api.central_authorizer import central_authorizer
-from stacks.config import ASSUME_ROLE, HTTP, LAMBDA_AUTHORIZER, PRIVATE, AppConfig
-from stacks.routes import ROUTES
+from stacks.config import ACCESS_MODES, ASSUME_ROLE, HTTP, LAMBDA_AUTHORIZER, PRIVATE, AppConfig
 from stacks.shared.python_function import PythonFunction
 
 
 class ApiStack(Stack):
     """Exposes `api` (an IamRestApi or, with api_type http, an IamHttpApi), `backend`
-    (its PythonFunction), in assume-role mode `invoker` (the InvokerRole), and in
-    lambda-authorizer mode `authorizer` (the central TokenAuthorizer)."""
+    (the function behind it), `backend_function` (its PythonFunction, None for an
+    existing function given as `backend_function_arn`), in assume-role mode `invoker`
+    (the InvokerRole), and in lambda-authorizer mode `authorizer` (the central TokenAuthorizer)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.backend = PythonFunction(
-            self,
-            "Backend",
-            source="api",
-            description="Orders API backend: answers IAM-authorized requests",
-            # Behind the invoker role, the backend tells the client account by the session name.
-            environment={"INVOKER_ROLE_NAME": config.invoker_role_name} if config.access_mode == ASSUME_ROLE else None,
-        )
+        self.backend_function: PythonFunction | None = None
+        if config.backend_function_arn is not None:
+            # Same account and region: API Gateway's permission to invoke it is made here,
+            # for this API's routes only.
+            self.backend: lambda_.IFunction = lambda_.Function.from_function_attributes(
+                self, "Backend", function_arn=config.backend_function_arn, same_environment=True
+            )
+        else:
+            self.backend_function = PythonFunction(
+                self,
+                "Backend",
+                source=config.service.backend.source,
+                description=f"{config.names.title} API backend: answers IAM-authorized requests",
+                # Behind the invoker role, the backend tells the client account by the session name.
+                environment={"INVOKER_ROLE_NAME": config.names.invoker_role} if config.access_mode == ASSUME_ROLE else None,
+            )
+            self.backend = self.backend_function.function
         api_settings = dict(
-            api_name=f"orders-api-{config.stage}",
+            api_name=config.names.api,
+            description=f"{config.names.title} API, callable only by IAM-signed requests of admitted principals",
             stage_name=config.stage,
-            routes=ROUTES,
-            backend=self.backend.function,
+            routes=config.service.routes,
+            backend=self.backend,
             throttle_rate=config.throttle_rate,
             throttle_burst=config.throttle_burst,
         )
@@ -44,7 +55,7 @@ class ApiStack(Stack):
         self.api: IamRestApi | IamHttpApi
         self.authorizer = None
         if config.api_type == HTTP:
-            self.api = IamHttpApi(self, "OrdersApi", **api_settings)
+            self.api = IamHttpApi(self, "Api", **api_settings)
         else:
             admission = config.resource_policy_admission
             self.authorizer = (
@@ -54,9 +65,9 @@ class ApiStack(Stack):
             )
             self.api = IamRestApi(
                 self,
-                "OrdersApi",
+                "Api",
                 private=config.endpoint_type == PRIVATE,
-                policy=resource_policy(config.stage, ROUTES, admission, config.client_vpc_ids) if admission else None,
+                policy=resource_policy(config.stage, config.service.routes, admission, config.client_vpc_ids) if admission else None,
                 authorizer=self.authorizer,
                 create_cloudwatch_role=config.create_cloudwatch_role,
                 **api_settings,
@@ -66,11 +77,11 @@ class ApiStack(Stack):
             self.invoker = InvokerRole(
                 self,
                 "Invoker",
-                role_name=config.invoker_role_name,
+                names=config.names,
                 admission=config.admission,
                 api=self.api.api_resource,
                 stage_name=config.stage,
-                routes=ROUTES,
+                routes=config.service.routes,
             )
             CfnOutput(
                 self,
@@ -93,4 +104,4 @@ class ApiStack(Stack):
         CfnOutput(self, "Stage", value=self.api.stage.stage_name, description="Stage that clients may invoke")
         CfnOutput(self, "ApiType", value=config.api_type, description="rest or http")
         CfnOutput(self, "EndpointType", value=config.endpoint_type, description="regional or private")
-        CfnOutput(self, "AccessMode", value=config.access_mode, description="resource-policy or assume-role")
+        CfnOutput(self, "AccessMode", value=config.access_mode, description=" or ".join(ACCESS_MODES))

@@ -9,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 # The requestor's token: a version prefix and a presigned URL in base64url.
-TOKEN_PATTERN = r"^orders-api-v1\.[A-Za-z0-9_-]+$"
+TOKEN_PATTERN = r"^iam-identity-v1\.[A-Za-z0-9_-]+$"
 # API Gateway caches the authorizer's answer per token; the requestor reuses a token
 # for most of its 15 minutes, so most calls never reach the authorizer or STS.
 RESULTS_CACHE_TTL = Duration.minutes(5)

@@ -46,6 +46,7 @@ class IamHttpApi(Construct):
         construct_id: str,
         *,
         api_name: str,
+        description: str,
         stage_name: str,
         routes: Sequence[Route],
         backend: lambda_.IFunction,
@@ -58,7 +59,7 @@ class IamHttpApi(Construct):
             self,
             "Api",
             api_name=api_name,
-            description="Orders API, callable only by IAM-signed requests of admitted principals",
+            description=description,
             create_default_stage=False,
             default_authorizer=authorizers.HttpIamAuthorizer(),
         )

@@ -44,6 +44,7 @@ class IamRestApi(Construct):
         construct_id: str,
         *,
         api_name: str,
+        description: str,
         stage_name: str,
         routes: Sequence[Route],
         backend: lambda_.IFunction,
@@ -60,7 +61,7 @@ class IamRestApi(Construct):
             self,
             "Api",
             rest_api_name=api_name,
-            description="Orders API, callable only by IAM-signed requests of admitted principals",
+            description=description,
             # Private: reachable only through execute-api interface VPC endpoints.
             endpoint_configuration=apigateway.EndpointConfiguration(
                 types=[apigateway.EndpointType.PRIVATE if private else apigateway.EndpointType.REGIONAL]

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from stacks.api.resource_policy import admitted_principals
 from stacks.config import Admission
+from stacks.names import Names
 from stacks.routes import Route
 from stacks.shared.compliance import acknowledge_path_parameters
 
@@ -31,7 +32,7 @@ class InvokerRole(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        role_name: str,
+        names: Names,
         admission: Admission,
         api: CfnResource,
         stage_name: str,
@@ -42,12 +43,12 @@ class InvokerRole(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            role_name=role_name,
+            role_name=names.invoker_role,
             assumed_by=iam.PrincipalWithConditions(
                 iam.CompositePrincipal(*principals), {**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT}
             ),
             max_session_duration=Duration.hours(1),
-            description="Assumed by the client accounts' requestor roles to invoke the orders API",
+            description=f"Assumed by the client accounts' requestor roles to invoke the {names.title} API",
         )
         # The same ARNs for a REST and an HTTP API: <api id>/<stage>/<METHOD>/<path>.
         stack = Stack.of(self)
@@ -62,7 +63,7 @@ class InvokerRole(Construct):
 
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="InvokeTheOrdersApiOnly",
+                sid=names.invoke_sid,
                 actions=["execute-api:Invoke"],
                 resources=[route_arn(route) for route in routes],
             )

@@ -1,5 +1,5 @@
 """AuthorizerStack, deployed in the security account: the central Lambda authorizer
-that admits callers of the orders API by their IAM identity, and API Gateway's right
+that admits callers of the API by their IAM identity, and API Gateway's right
 to invoke it for exactly that API's authorizer."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.context_values import authorizer_function_name
 from stacks.shared.python_function import PythonFunction
 
 
@@ -28,9 +27,9 @@ class AuthorizerStack(Stack):
             self,
             "Authorizer",
             source="authorizer",
-            description="Admits callers of the orders API by their IAM identity (presigned GetCallerIdentity)",
+            description=f"Admits callers of the {config.names.title} API by their IAM identity (presigned GetCallerIdentity)",
             # ApiStack's methods name this function by its ARN.
-            function_name=authorizer_function_name(config.stage, region.name),
+            function_name=config.names.authorizer_function,
             environment={
                 "API_ID": config.api_id,
                 "API_ACCOUNT": config.api_account,
@@ -44,7 +43,7 @@ class AuthorizerStack(Stack):
         )
         self.permission = lambda_.CfnPermission(
             self,
-            "InvokedByTheOrdersApiAuthorizerOnly",
+            "InvokedByTheApisAuthorizerOnly",
             action="lambda:InvokeFunction",
             function_name=self.authorizer.function.function_arn,
             principal="apigateway.amazonaws.com",

@@ -13,7 +13,6 @@ from constructs import Construct
 
 from stacks.client.private_network import RequestorNetwork
 from stacks.config import API_ID_PATTERN, ASSUME_ROLE, LAMBDA_AUTHORIZER, PRIVATE, RESOURCE_POLICY, AppConfig
-from stacks.routes import ROUTES
 from stacks.shared.compliance import acknowledge_path_parameters
 from stacks.shared.python_function import PythonFunction
 
@@ -38,7 +37,7 @@ class ClientStack(Stack):
             api_id = CfnParameter(
                 self,
                 API_ID_PARAMETER,
-                description="The orders API's id (ApiStack's ApiId output), set by the StackSet",
+                description=f"The {config.names.title} API's id (ApiStack's ApiId output), set by the StackSet",
                 allowed_pattern=API_ID_PATTERN.pattern,
                 constraint_description="the API's 10 lowercase letters and digits",
             )
@@ -52,7 +51,8 @@ class ClientStack(Stack):
                 self,
                 "Network",
                 network=client_network,
-                api_arns=[config.execute_api_arn(route) for route in ROUTES],
+                title=config.names.title,
+                api_arns=[config.execute_api_arn(route) for route in config.service.routes],
                 invoker_role_arn=config.invoker_role_arn,
                 create_endpoints=config.create_vpc_endpoint,
             )
@@ -61,7 +61,7 @@ class ClientStack(Stack):
             self,
             "Requestor",
             source="requestor",
-            description="Calls the orders API in another account, signed with SigV4",
+            description=f"Calls the {config.names.title} API in another account, signed with SigV4",
             environment={
                 "API_URL": config.api_url,
                 **endpoints,
@@ -73,9 +73,9 @@ class ClientStack(Stack):
             timeout=Duration.seconds(30),
             # ApiStack admits this exact name: in its resource policy, or in assume-role
             # mode in its invoker role's trust policy.
-            role_name=config.requestor_role_name,
+            role_name=config.names.requestor_role,
             # In a StackSet, a name the organization's guard protects like the role's.
-            function_name=config.requestor_role_name if stack_set_member else None,
+            function_name=config.names.requestor_role if stack_set_member else None,
             network=self.network,
             # In a StackSet's template: the code in the template, no asset bucket.
             inline=stack_set_member,
@@ -100,12 +100,12 @@ class ClientStack(Stack):
         # The ARNs name the API's account explicitly: the API is not in this stack's account.
         self.requestor.role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="InvokeTheOrdersApiOnly",
+                sid=config.names.invoke_sid,
                 actions=["execute-api:Invoke"],
-                resources=[config.execute_api_arn(route) for route in ROUTES],
+                resources=[config.execute_api_arn(route) for route in config.service.routes],
             )
         )
-        acknowledge_path_parameters(self.requestor.role, ROUTES, config.execute_api_arn)
+        acknowledge_path_parameters(self.requestor.role, config.service.routes, config.execute_api_arn)
 
 
 def _endpoint_environment(config: AppConfig, given_dns_name: str | None, created: dict[str, str]) -> dict[str, str]:

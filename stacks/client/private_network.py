@@ -34,6 +34,7 @@ class RequestorNetwork(Construct):
         construct_id: str,
         *,
         network: ClientNetwork,
+        title: str,
         api_arns: Sequence[str],
         invoker_role_arn: str | None,
         create_endpoints: bool,
@@ -54,7 +55,7 @@ class RequestorNetwork(Construct):
             self,
             "RequestorSecurityGroup",
             vpc=self.vpc,
-            description="Orders API requestor: HTTPS out only",
+            description=f"{title} API requestor: HTTPS out only",
             allow_all_outbound=False,
         )
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
@@ -66,7 +67,7 @@ class RequestorNetwork(Construct):
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
-            description="Orders API requestor VPC endpoints: HTTPS in from the requestor only",
+            description=f"{title} API requestor VPC endpoints: HTTPS in from the requestor only",
             allow_all_outbound=False,
         )
         endpoint_group.add_ingress_rule(self.security_group, HTTPS, "HTTPS from the requestor")

@@ -28,8 +28,8 @@ class ClientStackSet(Stack):
         self.stack_set = cloudformation.CfnStackSet(
             self,
             "Requestors",
-            stack_set_name=f"orders-api-requestor-{config.stage}",
-            description="SigV4-signing requestor for the orders API, in every account of the OUs",
+            stack_set_name=config.names.stack_set,
+            description=f"SigV4-signing requestor for the {config.names.title} API, in every account of the OUs",
             permission_model="SERVICE_MANAGED",
             auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(
                 enabled=True, retain_stacks_on_account_removal=False

@@ -11,7 +11,6 @@ from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
 from stacks.config import AppConfig
-from stacks.context_values import REQUESTOR_ROLE_PREFIX
 
 # Service-managed StackSets run in each member account as this role
 # (AWS's CloudFormationStackSetsOrgAdminServiceRolePolicy assumes arn:aws:iam::*:role/stacksets-exec-*).
@@ -44,11 +43,11 @@ PROTECTED_FUNCTION_ACTIONS = [
 ]
 
 
-def guard_policy(partition: str) -> dict[str, Any]:
+def guard_policy(partition: str, requestor_role_prefix: str) -> dict[str, Any]:
     # Any path: a role of that name under a path would take the name too (names are
     # unique in an account whatever the path).
-    role = f"arn:{partition}:iam::*:role/*{REQUESTOR_ROLE_PREFIX}-*"
-    function = f"arn:{partition}:lambda:*:*:function:{REQUESTOR_ROLE_PREFIX}-*"
+    role = f"arn:{partition}:iam::*:role/*{requestor_role_prefix}-*"
+    function = f"arn:{partition}:lambda:*:*:function:{requestor_role_prefix}-*"
     exception = {"ArnNotLike": {"aws:PrincipalArn": f"arn:{partition}:iam::*:role/{STACKSETS_EXECUTION_ROLE}"}}
     statements = [
         {"Sid": sid, "Effect": "Deny", "Action": actions, "Resource": role, "Condition": exception}
@@ -79,10 +78,10 @@ class OrgGuardStack(Stack):
         self.policy = organizations.CfnPolicy(
             self,
             "RequestorRoleGuard",
-            name=f"orders-api-requestor-guard-{config.stage}",
-            description="Only the StackSet rollout may create, change or use the orders API requestor role",
+            name=config.names.guard_policy,
+            description=f"Only the StackSet rollout may create, change or use the {config.names.title} API requestor role",
             type="SERVICE_CONTROL_POLICY",
-            content=guard_policy(config.api_region.partition),
+            content=guard_policy(config.api_region.partition, config.names.requestor_role_prefix),
             target_ids=list(config.org_rollout.org_units),
         )
         CfnOutput(self, "GuardPolicyId", value=self.policy.attr_id)

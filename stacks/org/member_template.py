@@ -14,7 +14,7 @@ from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
 from stacks.shared.compliance import attach_security_checks
 
-MEMBER_STACK_NAME = "OrdersApiRequestor"
+MEMBER_STACK_NAME = "StackSetMember"
 # CloudFormation's limit for a template given inline (TemplateBody) rather than by URL.
 TEMPLATE_BODY_LIMIT = 51_200
 
@@ -32,7 +32,7 @@ def member_template(config: AppConfig, context: dict[str, Any]) -> dict[str, Any
             config=config,
             stack_set_member=True,
             synthesizer=cdk.BootstraplessSynthesizer(),
-            description="SigV4-signing requestor for the orders API in another account (StackSet instance)",
+            description=f"SigV4-signing requestor for the {config.names.title} API in another account (StackSet instance)",
         )
         template = app.synth().get_stack_by_name(stack.stack_name).template
     size = len(json.dumps(template, separators=(",", ":")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 from typing import Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -12,16 +11,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.shared.bundling import ARCHITECTURE, EXCLUDE, LAMBDA_SRC, RUNTIME, bundled_code, needs_bundling
 from stacks.shared.compliance import FUNCTION_CHOICES, LOG_GROUP_KMS, NETWORK_INTERFACES, acknowledge, skip_checkov
 
-LAMBDA_SRC = pathlib.Path(__file__).resolve().parents[2] / "lambda_src"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 class PythonFunction(Construct):
-    """A handler from `lambda_src/<source>/handler.py`, deployed without bundling, as an
-    asset or (`inline`) in the template itself.
+    """A handler from `lambda_src/<source>/handler.py`, as an asset (with the packages of
+    its requirements.txt, if it has one, bundled without Docker) or (`inline`) in the
+    template itself.
 
     Its role gets only what the function needs to write its own log group and
     traces (and, in a VPC, to manage its network interfaces): no AWS managed policy,
@@ -60,7 +59,7 @@ class PythonFunction(Construct):
             self,
             "Function",
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
+            architecture=ARCHITECTURE,
             handler="index.handler" if inline else "handler.handler",
             code=_inline_code(source) if inline else _asset_code(source),
             description=description,
@@ -138,8 +137,10 @@ class VpcPlacement(Protocol):
 
 
 def _asset_code(source: str) -> lambda_.Code:
+    if needs_bundling(source):
+        return bundled_code(source)
     # Bytecode caches left by the tests must not change the asset's hash.
-    return lambda_.Code.from_asset(str(LAMBDA_SRC / source), exclude=["__pycache__", "*.pyc"])
+    return lambda_.Code.from_asset(str(LAMBDA_SRC / source), exclude=EXCLUDE)
 
 
 def _inline_code(source: str) -> lambda_.Code:
