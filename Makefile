@@ -1,5 +1,8 @@
 # Quick start: `make synth` and `make test`. Each sets up what it needs first.
 PYTHON ?= python3
+# pipefail: a command whose output is filtered still fails the target when it fails.
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv
 VENV_READY := $(VENV)/.requirements-installed
 CHECKOV_VENV := .venv-checkov
@@ -14,14 +17,18 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 # silences it itself for a plain `npx cdk` or `python app.py`).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
+# No "new version of npm" notice from npx.
+export NPM_CONFIG_UPDATE_NOTIFIER := false
 
 CDK := npx --no-install cdk
-# Deploy-time settings: the AWS profile, the client stack (ClientStack, or
-# ClientStack-<account> with several client accounts), the environment to bootstrap,
-# the account it trusts to deploy into it and that account's execution policies, and
-# extra CLI arguments (CDK_ARGS="-c key=value ...", used by every target below).
+# Deploy-time settings: the AWS profile; STACK, one client stack (ClientStack-<account>;
+# needed only with several client accounts); STACKS, the org rollout's stacks; the
+# environment to bootstrap, the account it trusts to deploy into it and that account's
+# execution policies; extra CLI arguments (CDK_ARGS="-c key=value ...", used by every
+# target below).
 PROFILE ?=
-STACK ?= ClientStack
+STACK ?=
+STACKS ?=
 ENVIRONMENT ?=
 TRUST ?=
 EXECUTION_POLICIES ?=
@@ -29,10 +36,17 @@ CDK_ARGS ?=
 # FORCE=true: deploy even a stack whose template did not change, so that it reads
 # ApiStack's ids again (after ApiStack was replaced and its API has a new id).
 FORCE ?=
-DEPLOY = $(CDK) deploy --profile $(PROFILE) --no-notices $(if $(filter true,$(FORCE)),--force) $(CDK_ARGS)
 # Every synth starts from an empty cdk.out, so no template of an earlier configuration
 # is left behind to be deployed or scanned.
-SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS)
+# The CLI's "Supply a stack id" hint is left out (nothing here shows one template);
+# errors and warnings are kept.
+SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS) 2>&1 >/dev/null \
+	| { grep -v -e '^Supply a stack id' || true; } >&2
+# Deploys and destroys act on what SYNTH wrote: the stacks a check has just found there.
+DEPLOY = $(CDK) deploy --app cdk.out --profile $(PROFILE) --no-notices $(if $(filter true,$(FORCE)),--force)
+DESTROY = $(CDK) destroy --app cdk.out --profile $(PROFILE) --no-notices --exclusively
+# The stacks of a kind (client, authorizer, org, smoke) that a target acts on, or why none.
+pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) "$(2)")
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
@@ -86,50 +100,57 @@ bootstrap: setup
 # that read its ids), from one profile whose account every other account's bootstrap trusts.
 deploy: setup
 	$(need-profile)
+	$(SYNTH)
 	$(DEPLOY) --all
 
 # One account's stacks with that account's profile (--exclusively: not the stacks they
 # depend on, which are another account's). ApiStack first: the others read its ids.
 deploy-api: setup
 	$(need-profile)
+	$(SYNTH)
 	$(DEPLOY) ApiStack --exclusively
 
 # access_mode lambda-authorizer: the central authorizer in the security account.
 deploy-authorizer: setup
 	$(need-profile)
-	$(DEPLOY) AuthorizerStack --exclusively
+	$(SYNTH)
+	stacks=$(call pick,authorizer,) && $(DEPLOY) $$stacks --exclusively
 
 # A client stack in its client account.
 deploy-client: setup
 	$(need-profile)
-	$(DEPLOY) $(STACK) --exclusively
+	$(SYNTH)
+	stacks=$(call pick,client,$(STACK)) && $(DEPLOY) $$stacks --exclusively
 
 # client_org_units: the guard (an SCP) and the StackSet of requestors, from the
 # account that manages Organizations policies and StackSets (with different accounts,
 # each with its own profile: make deploy-org STACKS=OrgGuardStack, then STACKS=ClientStackSet).
-STACKS ?= OrgGuardStack ClientStackSet
 deploy-org: setup
 	$(need-profile)
-	$(DEPLOY) $(STACKS) --exclusively
+	$(SYNTH)
+	stacks=$(call pick,org,$(STACKS)) && $(DEPLOY) $$stacks --exclusively
 
-# Invoke the deployed requestor unsigned and signed, and judge the answers.
+# Invoke the deployed requestor on the health route, unsigned and signed, and judge the answers.
 smoke: setup
 	$(need-profile)
 	$(SYNTH)
-	$(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $(STACK)
+	stack=$(call pick,smoke,$(STACK)) && $(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $$stack
 
 # Tear down in reverse order: the client stacks first, then the API.
 destroy-client: setup
 	$(need-profile)
-	$(CDK) destroy $(STACK) --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(SYNTH)
+	stacks=$(call pick,client,$(STACK)) && $(DESTROY) $$stacks
 
 destroy-authorizer: setup
 	$(need-profile)
-	$(CDK) destroy AuthorizerStack --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(SYNTH)
+	stacks=$(call pick,authorizer,) && $(DESTROY) $$stacks
 
 destroy-api: setup
 	$(need-profile)
-	$(CDK) destroy ApiStack --exclusively --profile $(PROFILE) --no-notices $(CDK_ARGS)
+	$(SYNTH)
+	$(DESTROY) ApiStack
 
 # Build output only; .venv, .venv-checkov, node_modules and .wheelhouse stay.
 clean:

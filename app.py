@@ -36,8 +36,9 @@ class BuiltStacks:
     stack_set: ClientStackSet | None = None
 
 
-def client_stack_name(config: AppConfig, account: str) -> str:
-    return "ClientStack" if len(config.client_accounts) == 1 else f"ClientStack-{account}"
+def client_stack_name(account: str) -> str:
+    # The same name however many accounts are listed: adding one renames nothing.
+    return f"ClientStack-{account}"
 
 
 def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
@@ -70,7 +71,7 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
         consumer(
             ClientStack(
                 app,
-                client_stack_name(config, account),
+                client_stack_name(account),
                 config=wired,
                 env=cdk.Environment(account=account, region=config.client_region.name),
                 description=f"SigV4-signing requestor for the {config.names.title} API in another account",

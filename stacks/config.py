@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.context_values import (
+    ACCESS_MODE_DESCRIPTION,
     ACCESS_MODES,
     API_ID_PATTERN,
     API_TYPES,
@@ -48,12 +49,13 @@ from stacks.context_values import (
     parse_stage,
     check_name_lengths,
     reject_empty_values,
-    reject_misspelt_keys,
+    reject_unknown_keys,
 )
 from stacks.names import Names
 from stacks.routes import SERVICE, Route, Service
 
 __all__ = [
+    "ACCESS_MODE_DESCRIPTION",
     "ACCESS_MODES",
     "API_ID_PATTERN",
     "ASSUME_ROLE",
@@ -197,7 +199,7 @@ class AppConfig:
         `keys` lists every context key that is set, so that a misspelt key (which
         would silently fall back to a default) is reported.
         """
-        reject_misspelt_keys(keys)
+        reject_unknown_keys(keys)
         reject_empty_values(get)
         api_region = parse_region("api_region", get("api_region"))
         client_region_value = get("client_region")

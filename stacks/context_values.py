@@ -83,6 +83,13 @@ RESOURCE_POLICY = "resource-policy"
 ASSUME_ROLE = "assume-role"
 LAMBDA_AUTHORIZER = "lambda-authorizer"
 ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER)
+# The AccessMode outputs' description: every access mode, and the keys that make the
+# README's other modes (the HTTP API, the private API, the organization-wide rollout).
+ACCESS_MODE_DESCRIPTION = (
+    f"How clients are admitted: {', '.join(ACCESS_MODES[:-1])} or {ACCESS_MODES[-1]} "
+    "(the HTTP API, the private API and the organization rollout are chosen by api_type, "
+    "endpoint_type and client_org_units)"
+)
 AUTHORIZER_ID_PATTERN = re.compile(r"[a-z0-9]{6}")
 ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}")
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
@@ -100,8 +107,27 @@ SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 LONG_LIST = 5
 
 
+# Context keys that are CDK's or its CLI's, not the app's: feature flags (@...),
+# the CLI's own (aws:cdk:...), lookups' cache entries (name:account=...) and these.
+CDK_CLI_KEYS = frozenset({"cli-telemetry", "notices", "acknowledged-issue-numbers"})
+
+
+def shown(value: Any) -> str:
+    """A context value as the user wrote it: text quoted, lists comma-separated, objects as JSON."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(shown(item) for item in value) or "an empty list"
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
 class ConfigError(ValueError):
-    """A context value is wrong; the message names the key and says how to fix it."""
+    """A context value is wrong; the message names the key and says how to fix it.
+    `expected` that starts with "no value" is a key to remove."""
 
     def __init__(self, key: str, value: Any, expected: str) -> None:
         self.key = key
@@ -112,22 +138,36 @@ class ConfigError(ValueError):
         elif isinstance(value, (list, tuple)) and len(value) > LONG_LIST:
             found = f"is a list of {len(value)} values"
         else:
-            found = f"is {value!r}"
-        super().__init__(
-            f"context key '{key}' {found}: expected {expected}. "
-            f"Fix it in cdk.json or pass -c {key}=<value>."
+            found = f"is {shown(value)}"
+        fix = (
+            f"Remove it from cdk.json (or the -c {key}=... argument)."
+            if expected.startswith("no value")
+            else f"Fix it in cdk.json or pass -c {key}=<value>."
         )
+        super().__init__(f"context key '{key}' {found}: expected {expected}. {fix}")
 
 
-class MisspeltKeyError(ConfigError):
-    """A context key close to one of the app's keys, which would otherwise be ignored."""
+class UnknownKeyError(ConfigError):
+    """A context key that is neither the app's nor CDK's, which would otherwise be ignored."""
 
-    def __init__(self, key: str, meant: str) -> None:
+    def __init__(self, key: str, meant: str | None) -> None:
         self.key = key
+        advice = (
+            f"did you mean '{meant}'? Rename it to '{meant}' in cdk.json, or pass -c {meant}=<value>."
+            if meant
+            else "remove it from cdk.json (or the -c argument); the app's keys are in the README's Configuration."
+        )
+        ValueError.__init__(self, f"context key '{key}' is not a key of this app or of CDK: {advice}")
+
+
+class MissingKeysError(ConfigError):
+    """Several keys that a setting needs, reported at once."""
+
+    def __init__(self, setting: str, missing: dict[str, str]) -> None:
+        self.key = next(iter(missing))
+        needed = "; ".join(f"'{key}' ({expected})" for key, expected in missing.items())
         ValueError.__init__(
-            self,
-            f"context key '{key}' is not a key of this app: did you mean '{meant}'? "
-            f"Rename it to '{meant}' in cdk.json, or pass -c {meant}=<value>.",
+            self, f"{setting} needs context keys that are not set: {needed}. Set them in cdk.json or pass -c key=<value>."
         )
 
 
@@ -179,14 +219,12 @@ def reject_empty_values(get: Callable[[str], Any]) -> None:
             raise ConfigError(key, value, f"a value ({fix})")
 
 
-def reject_misspelt_keys(keys: list[str] | tuple[str, ...]) -> None:
-    # Only keys close to one of ours are reported: CDK itself sets many others.
+def reject_unknown_keys(keys: list[str] | tuple[str, ...]) -> None:
     for key in keys:
-        if key in KNOWN_KEYS:
+        if key in KNOWN_KEYS or key in CDK_CLI_KEYS or key.startswith("@") or ":" in key:
             continue
         close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
-        if close:
-            raise MisspeltKeyError(key, close[0])
+        raise UnknownKeyError(key, close[0] if close else None)
 
 
 def parse_account(key: str, value: Any) -> str:
@@ -315,6 +353,13 @@ def parse_access_mode(value: Any, api_type: str) -> str:
     # An HTTP API has no resource policy: the clients can only assume a role in its account.
     if is_unset(value) or value == ASSUME_ROLE:
         return ASSUME_ROLE
+    if value == LAMBDA_AUTHORIZER:
+        raise ConfigError(
+            "access_mode",
+            value,
+            f"{ASSUME_ROLE} (or no value) with api_type {HTTP}: the central authorizer is built for REST APIs only "
+            f"(a TOKEN authorizer on every method). Use api_type {REST} for access_mode {LAMBDA_AUTHORIZER}",
+        )
     raise ConfigError(
         "access_mode",
         value,
@@ -347,6 +392,16 @@ def parse_client_networks(
                 raise ConfigError(key, get(key), f"no value unless endpoint_type is {PRIVATE}")
         return {}
     vpc_value, subnet_value = get("client_vpc_ids"), get("client_subnet_ids")
+    missing = {
+        key: expected
+        for key, value, expected in (
+            ("client_vpc_ids", vpc_value, "one VPC id per client account, in the order of client_accounts"),
+            ("client_subnet_ids", subnet_value, "the private subnets the requestor runs in"),
+        )
+        if is_unset(value)
+    }
+    if missing:
+        raise MissingKeysError(f"endpoint_type {PRIVATE}", missing)
     vpc_ids = parse_list("client_vpc_ids", vpc_value, "VPC ids")
     if len(vpc_ids) != len(client_accounts):
         raise ConfigError(

@@ -41,6 +41,8 @@ TEST_CONFIGURATION: dict[str, Any] = {
     "client_accounts": ["444455556666"],
     "stage": "prod",
 }
+# The one client account's stack, named as app.py names every client stack.
+CLIENT_STACK = cdk_app.client_stack_name(TEST_CONFIGURATION["client_accounts"][0])
 
 # Each mode's changes to the suite's configuration, a context key each (the HTTP API
 # implies the invoker role; the private API is shown in both access modes).

@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 
+import app as cdk_app
 from tests.conftest import PROJECT_ROOT, suite_context
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
@@ -46,10 +47,15 @@ def test_a_real_configuration_synthesizes_before_anything_is_deployed_in_deploy_
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     manifest = json.loads((tmp_path / "project" / "cdk.out" / "manifest.json").read_text())
-    stacks = {name: artifact["environment"] for name, artifact in manifest["artifacts"].items() if name.endswith("Stack")}
-    assert stacks == {"ApiStack": "aws://123456789012/eu-west-1", "ClientStack": "aws://210987654321/eu-west-1"}
+    stacks = {
+        name: artifact["environment"]
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    client_stack = cdk_app.client_stack_name(OWN_ACCOUNTS["client_accounts"])
+    assert stacks == {"ApiStack": "aws://123456789012/eu-west-1", client_stack: "aws://210987654321/eu-west-1"}
     # The order `cdk deploy --all` follows: the client reads ApiStack's outputs when it deploys.
-    assert "ApiStack" in manifest["artifacts"]["ClientStack"]["dependencies"]
+    assert "ApiStack" in manifest["artifacts"][client_stack]["dependencies"]
     assert "WARNING" not in output and "end-of-life" not in output
 
 

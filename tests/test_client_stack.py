@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from tests.conftest import SERVICES, SynthesizedApp, synthesize
+from tests.conftest import CLIENT_STACK, SERVICES, SynthesizedApp, synthesize
 from tests.deploy_time import DEPLOYED_API_ID
 
 
@@ -30,7 +30,7 @@ def policy_statements(template: Template) -> list[dict]:
 
 def test_stack_is_pinned_to_the_client_account_and_region(synth: SynthesizedApp) -> None:
     (stack,) = synth.client_stacks
-    assert (stack.stack_name, stack.account, stack.region) == ("ClientStack", "444455556666", "eu-west-1")
+    assert (stack.stack_name, stack.account, stack.region) == (CLIENT_STACK, "444455556666", "eu-west-1")
 
 
 def test_role_may_invoke_exactly_this_apis_stage_routes(synth: SynthesizedApp, template: Template) -> None:

@@ -123,7 +123,7 @@ def test_a_misspelt_key_is_reported_with_the_key_to_use_instead() -> None:
         config_from(client_acounts=["444455556666"])
     assert raised.value.key == "client_acounts"
     assert str(raised.value) == (
-        "context key 'client_acounts' is not a key of this app: did you mean 'client_accounts'? "
+        "context key 'client_acounts' is not a key of this app or of CDK: did you mean 'client_accounts'? "
         "Rename it to 'client_accounts' in cdk.json, or pass -c client_accounts=<value>."
     )
 

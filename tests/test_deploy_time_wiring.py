@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from stacks.routes import SERVICE
-from tests.conftest import MODES, SynthesizedApp, synthesize
+from tests.conftest import CLIENT_STACK, MODES, SynthesizedApp, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DEPLOYED_AUTHORIZER_ID, cloudformation_execution_role
 
 # Each mode's consumers of ApiStack's ids.
-CONSUMERS = {mode: ["ClientStack"] for mode in MODES}
-CONSUMERS["lambda-authorizer"] = ["ClientStack", "AuthorizerStack"]
+CONSUMERS = {mode: [CLIENT_STACK] for mode in MODES}
+CONSUMERS["lambda-authorizer"] = [CLIENT_STACK, "AuthorizerStack"]
 CONSUMERS["org-rollout"] = ["ClientStackSet"]
 API_ACCOUNT, API_REGION = "111122223333", "eu-west-1"
 GIVEN_API_ID, GIVEN_AUTHORIZER_ID = "k3x9q2m7pa", "xyz789"

@@ -16,7 +16,8 @@ from botocore.stub import Stubber
 from stacks.routes import SERVICE
 from tools import smoke
 
-FUNCTION = "ClientStack-RequestorFunction2747811D-AbCdEf123456"
+STACK = "ClientStack-444455556666"
+FUNCTION = "ClientStack-444455556666-RequestorFunction2747811D-AbCdEf123456"
 PRINCIPAL = "arn:aws:sts::444455556666:assumed-role/orders-api-requestor-prod-eu-west-1/ClientStack-Requestor"
 SERVED = {"ok": True, "statusCode": 200, "body": {"account": "444455556666", "principal": PRINCIPAL}}
 REFUSED = {"ok": False, "statusCode": 403, "body": {"message": "Missing Authentication Token"}}
@@ -56,7 +57,7 @@ class StubbedSession:
             {
                 "Stacks": [
                     {
-                        "StackName": "ClientStack",
+                        "StackName": STACK,
                         "CreationTime": "2026-11-21T09:00:00Z",
                         "StackStatus": "CREATE_COMPLETE",
                         "Outputs": [{"OutputKey": "RequestorFunctionName", "OutputValue": FUNCTION}]
@@ -66,7 +67,7 @@ class StubbedSession:
                     }
                 ]
             },
-            {"StackName": "ClientStack"},
+            {"StackName": STACK},
         )
         payload = json.dumps(result).encode()
         response: dict[str, Any] = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}
@@ -90,7 +91,7 @@ def session() -> Iterator[StubbedSession]:
 
 def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": REFUSED})
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.ok
     assert verdict.lines == [
         "unsigned: 403 Missing Authentication Token",
@@ -124,7 +125,7 @@ def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> No
 def test_a_failed_signed_call_names_the_cause_that_fits(session: StubbedSession, message: str, cause: str) -> None:
     signed = {"ok": False, "statusCode": 403, "body": {"message": message}}
     session.answer({"ok": False, "signed": signed, "unsigned": REFUSED})
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert not verdict.ok
     assert verdict.lines[1] == f"signed:   403 {message}"
     assert verdict.lines[-1].startswith(f"cause: {cause}")
@@ -133,33 +134,33 @@ def test_a_failed_signed_call_names_the_cause_that_fits(session: StubbedSession,
 def test_an_unreachable_api_is_a_cause_too(session: StubbedSession) -> None:
     signed = {"ok": False, "statusCode": None, "error": "could not reach the API at https://x: timed out"}
     session.answer({"ok": False, "signed": signed, "unsigned": signed})
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: The API's host could not be reached")
 
 
 def test_an_api_that_serves_unsigned_requests_fails(session: StubbedSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": SERVED})
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert not verdict.ok
     assert verdict.lines[-1] == "FAILED: the API answered an unsigned request, so its methods do not require IAM."
 
 
 def test_a_requestor_that_refuses_the_call_is_reported(session: StubbedSession) -> None:
     session.answer({"ok": False, "error": "environment variable API_URL is ''"})
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert (verdict.ok, verdict.lines) == (False, ["the requestor refused the call: environment variable API_URL is ''"])
 
 
 def test_a_crashed_requestor_is_an_error(session: StubbedSession) -> None:
     session.answer({"errorMessage": "boom", "errorType": "RuntimeError"}, function_error="Unhandled")
     with pytest.raises(smoke.SmokeError, match="the requestor .* failed"):
-        smoke.run(session, "ClientStack", "444455556666")
+        smoke.run(session, STACK, "444455556666")
 
 
 def test_a_profile_of_another_account_is_refused(session: StubbedSession) -> None:
     session.answer({}, account="999988887777")
-    with pytest.raises(smoke.SmokeError, match="the profile is for account 999988887777, but ClientStack is in"):
-        smoke.run(session, "ClientStack", "444455556666")
+    with pytest.raises(smoke.SmokeError, match=f"the profile is for account 999988887777, but {STACK} is in"):
+        smoke.run(session, STACK, "444455556666")
 
 
 def test_a_stack_that_is_not_deployed_is_an_error(session: StubbedSession) -> None:
@@ -170,7 +171,7 @@ def test_a_stack_that_is_not_deployed_is_an_error(session: StubbedSession) -> No
         "describe_stacks", "ValidationError", "Stack with id ClientStack does not exist"
     )
     with pytest.raises(smoke.SmokeError, match="deploy it with `make deploy-client`"):
-        smoke.run(session, "ClientStack", "444455556666")
+        smoke.run(session, STACK, "444455556666")
 
 
 def failed_deploy(session: StubbedSession, reason: str) -> None:
@@ -179,18 +180,18 @@ def failed_deploy(session: StubbedSession, reason: str) -> None:
     )
     session.stubs["cloudformation"].add_response(
         "describe_stacks",
-        {"Stacks": [{"StackName": "ClientStack", "CreationTime": "2026-12-01T09:00:00Z", "StackStatus": "ROLLBACK_COMPLETE"}]},
-        {"StackName": "ClientStack"},
+        {"Stacks": [{"StackName": STACK, "CreationTime": "2026-12-01T09:00:00Z", "StackStatus": "ROLLBACK_COMPLETE"}]},
+        {"StackName": STACK},
     )
     events = [
-        {"StackId": "id", "EventId": "3", "StackName": "ClientStack", "Timestamp": "2026-12-01T09:02:00Z", "ResourceStatus": "DELETE_COMPLETE"},
+        {"StackId": "id", "EventId": "3", "StackName": STACK, "Timestamp": "2026-12-01T09:02:00Z", "ResourceStatus": "DELETE_COMPLETE"},
         {
-            "StackId": "id", "EventId": "2", "StackName": "ClientStack", "Timestamp": "2026-12-01T09:01:00Z",
+            "StackId": "id", "EventId": "2", "StackName": STACK, "Timestamp": "2026-12-01T09:01:00Z",
             "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": reason,
         },
-        {"StackId": "id", "EventId": "1", "StackName": "ClientStack", "Timestamp": "2026-12-01T09:00:00Z", "ResourceStatus": "CREATE_IN_PROGRESS"},
+        {"StackId": "id", "EventId": "1", "StackName": STACK, "Timestamp": "2026-12-01T09:00:00Z", "ResourceStatus": "CREATE_IN_PROGRESS"},
     ]
-    session.stubs["cloudformation"].add_response("describe_stack_events", {"StackEvents": events}, {"StackName": "ClientStack"})
+    session.stubs["cloudformation"].add_response("describe_stack_events", {"StackEvents": events}, {"StackName": STACK})
 
 
 @pytest.mark.parametrize(
@@ -206,16 +207,16 @@ def test_a_client_stack_that_could_not_read_api_stack_says_to_deploy_api_stack_f
 ) -> None:
     failed_deploy(session, reason)
     with pytest.raises(smoke.SmokeError) as raised:
-        smoke.run(session, "ClientStack", "444455556666")
+        smoke.run(session, STACK, "444455556666")
     message = str(raised.value)
-    assert message.startswith("ClientStack is ROLLBACK_COMPLETE: it could not read ApiStack's ids when it deployed")
+    assert message.startswith(f"{STACK} is ROLLBACK_COMPLETE: it could not read ApiStack's ids when it deployed")
     assert "`make deploy`" in message and "bootstrapped" in message and reason in message
 
 
 def test_a_client_stack_that_failed_otherwise_quotes_cloudformation(session: StubbedSession) -> None:
     failed_deploy(session, "Resource limit exceeded")
-    with pytest.raises(smoke.SmokeError, match="ClientStack is ROLLBACK_COMPLETE: see its events .*Resource limit exceeded"):
-        smoke.run(session, "ClientStack", "444455556666")
+    with pytest.raises(smoke.SmokeError, match=f"{STACK} is ROLLBACK_COMPLETE: see its events .*Resource limit exceeded"):
+        smoke.run(session, STACK, "444455556666")
 
 
 def test_smoke_calls_the_declared_health_route_signed_and_unsigned() -> None:
@@ -224,8 +225,8 @@ def test_smoke_calls_the_declared_health_route_signed_and_unsigned() -> None:
 
 def test_the_stack_environment_comes_from_the_cloud_assembly(tmp_path: pathlib.Path) -> None:
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({"artifacts": {"ClientStack": {"environment": "aws://444455556666/eu-west-1"}}}))
-    assert smoke.stack_environment(manifest, "ClientStack") == ("444455556666", "eu-west-1")
+    manifest.write_text(json.dumps({"artifacts": {STACK: {"environment": "aws://444455556666/eu-west-1"}}}))
+    assert smoke.stack_environment(manifest, STACK) == ("444455556666", "eu-west-1")
     with pytest.raises(smoke.SmokeError, match="run `make synth` first"):
         smoke.stack_environment(manifest, "ClientStack-777788889999")
 
@@ -233,8 +234,8 @@ def test_the_stack_environment_comes_from_the_cloud_assembly(tmp_path: pathlib.P
 def test_main_without_a_synthesized_app_exits_2_with_a_message(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert smoke.main(["--profile", "client", "--manifest", str(tmp_path / "none.json")]) == 2
-    assert "smoke test could not run: ClientStack is not in" in capsys.readouterr().err
+    assert smoke.main(["--profile", "client", "--stack", STACK, "--manifest", str(tmp_path / "none.json")]) == 2
+    assert f"smoke test could not run: {STACK} is not in" in capsys.readouterr().err
 
 
 INVOKER_SESSION = "arn:aws:sts::111122223333:assumed-role/orders-api-invoker-prod-eu-west-1/444455556666-ClientStack"
@@ -248,7 +249,7 @@ HTTP_FORBIDDEN = {"ok": False, "statusCode": 403, "body": {"message": "Forbidden
 
 def test_an_http_api_refusing_unsigned_and_serving_signed_is_ok(session: StubbedSession) -> None:
     session.answer({"ok": True, "signed": HTTP_SERVED, "unsigned": HTTP_FORBIDDEN}, api_type="http")
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.ok
     assert verdict.lines[2] == f"caller the API saw: {INVOKER_SESSION} (account 111122223333, for client account 444455556666)"
 
@@ -262,14 +263,14 @@ def test_an_http_api_refusing_unsigned_and_serving_signed_is_ok(session: Stubbed
 )
 def test_an_http_apis_refusals_get_their_own_causes(session: StubbedSession, signed: dict, cause: str) -> None:
     session.answer({"ok": False, "signed": signed, "unsigned": HTTP_FORBIDDEN}, api_type="http")
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert not verdict.ok
     assert verdict.lines[-1].startswith(f"cause: {cause}")
 
 
 def test_a_rest_apis_forbidden_is_not_read_as_an_http_apis(session: StubbedSession) -> None:
     session.answer({"ok": False, "signed": HTTP_FORBIDDEN, "unsigned": REFUSED}, api_type="rest")
-    assert smoke.run(session, "ClientStack", "444455556666").lines[-1].startswith("cause: No API with this id")
+    assert smoke.run(session, STACK, "444455556666").lines[-1].startswith("cause: No API with this id")
 
 
 EXPLICIT_DENY = {
@@ -289,7 +290,7 @@ ANONYMOUS_DENIED = {
 
 def test_a_private_apis_deny_names_the_network_boundary_too(session: StubbedSession) -> None:
     session.answer({"ok": False, "signed": EXPLICIT_DENY, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: Denied by the resource policy")
     assert "client_vpc_ids" in verdict.lines[-1]
 
@@ -297,26 +298,26 @@ def test_a_private_apis_deny_names_the_network_boundary_too(session: StubbedSess
 def test_a_private_api_out_of_reach_points_at_the_vpc_endpoint(session: StubbedSession) -> None:
     unreachable = {"ok": False, "statusCode": None, "error": "could not reach the API at https://x: Name does not resolve"}
     session.answer({"ok": False, "signed": unreachable, "unsigned": unreachable}, endpoint_type="private")
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: A private API is reached only through an execute-api interface endpoint")
 
 
 def test_a_private_api_that_denies_the_anonymous_caller_refuses_unsigned_calls(session: StubbedSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
-    assert smoke.run(session, "ClientStack", "444455556666").ok
+    assert smoke.run(session, STACK, "444455556666").ok
 
 
 def test_a_private_api_reached_on_the_public_endpoint_points_at_the_missing_endpoint(session: StubbedSession) -> None:
     forbidden = {"ok": False, "statusCode": 403, "body": {"message": "Forbidden"}}
     session.answer({"ok": False, "signed": forbidden, "unsigned": forbidden}, endpoint_type="private")
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: The call reached API Gateway's public endpoint")
 
 
 def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: StubbedSession) -> None:
     error = "could not assume INVOKER_ROLE_ARN arn:aws:iam::111122223333:role/x: Connect timeout on endpoint URL"
     session.answer({"ok": False, "error": error}, endpoint_type="private")
-    verdict = smoke.run(session, "ClientStack", "444455556666")
+    verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines == [f"the requestor refused the call: {error}", smoke.PRIVATE_ASSUME_ROLE_CAUSE]
 
 
@@ -325,7 +326,7 @@ UNAUTHORIZED = {"ok": False, "statusCode": 401, "body": {"message": "Unauthorize
 
 def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(session: StubbedSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
-    assert smoke.run(session, "ClientStack", "444455556666").ok
+    assert smoke.run(session, STACK, "444455556666").ok
 
 
 @pytest.mark.parametrize(
@@ -341,7 +342,7 @@ def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(sess
 )
 def test_the_central_authorizers_refusals_get_their_causes(session: StubbedSession, signed: dict, cause: str) -> None:
     session.answer({"ok": False, "signed": signed, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
-    assert smoke.run(session, "ClientStack", "444455556666").lines[-1].startswith(f"cause: {cause}")
+    assert smoke.run(session, STACK, "444455556666").lines[-1].startswith(f"cause: {cause}")
 
 
 def test_a_member_accounts_stackset_instance_is_judged_from_the_member_template(tmp_path: pathlib.Path) -> None:

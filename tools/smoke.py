@@ -298,7 +298,7 @@ def _summary(call: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", required=True, help="AWS profile of the client account")
-    parser.add_argument("--stack", default="ClientStack", help="client stack name (default: ClientStack)")
+    parser.add_argument("--stack", required=True, help="the client stack (ClientStack-<account>) or ClientStackSet")
     parser.add_argument("--manifest", type=pathlib.Path, default=pathlib.Path("cdk.out/manifest.json"))
     args = parser.parse_args(argv)
     try:

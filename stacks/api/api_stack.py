@@ -13,7 +13,7 @@ from stacks.api.iam_rest_api import IamRestApi
 from stacks.api.invoker_role import InvokerRole
 from stacks.api.resource_policy import resource_policy
 from stacks.api.central_authorizer import central_authorizer
-from stacks.config import ACCESS_MODES, ASSUME_ROLE, HTTP, LAMBDA_AUTHORIZER, PRIVATE, AppConfig
+from stacks.config import ACCESS_MODE_DESCRIPTION, ASSUME_ROLE, HTTP, LAMBDA_AUTHORIZER, PRIVATE, AppConfig
 from stacks.shared.python_function import PythonFunction
 
 
@@ -104,4 +104,4 @@ class ApiStack(Stack):
         CfnOutput(self, "Stage", value=self.api.stage.stage_name, description="Stage that clients may invoke")
         CfnOutput(self, "ApiType", value=config.api_type, description="rest or http")
         CfnOutput(self, "EndpointType", value=config.endpoint_type, description="regional or private")
-        CfnOutput(self, "AccessMode", value=config.access_mode, description=" or ".join(ACCESS_MODES))
+        CfnOutput(self, "AccessMode", value=config.access_mode, description=ACCESS_MODE_DESCRIPTION)

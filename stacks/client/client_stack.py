@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.client.private_network import RequestorNetwork
-from stacks.config import API_ID_PATTERN, ASSUME_ROLE, LAMBDA_AUTHORIZER, PRIVATE, RESOURCE_POLICY, AppConfig
+from stacks.config import ACCESS_MODE_DESCRIPTION, API_ID_PATTERN, ASSUME_ROLE, LAMBDA_AUTHORIZER, PRIVATE, RESOURCE_POLICY, AppConfig
 from stacks.shared.compliance import acknowledge_path_parameters
 from stacks.shared.python_function import PythonFunction
 
@@ -94,7 +94,7 @@ class ClientStack(Stack):
         # make smoke reads them: each kind of API words its refusals differently.
         CfnOutput(self, "ApiType", value=config.api_type)
         CfnOutput(self, "EndpointType", value=config.endpoint_type)
-        CfnOutput(self, "AccessMode", value=config.access_mode)
+        CfnOutput(self, "AccessMode", value=config.access_mode, description=ACCESS_MODE_DESCRIPTION)
 
     def _allow_invoking_the_api(self, config: AppConfig) -> None:
         # The ARNs name the API's account explicitly: the API is not in this stack's account.
