@@ -45,6 +45,19 @@ UNRESERVED = "-_.~"
 DRIP_INTERVAL = 0.05
 HTTP_API_FORBIDDEN = "Forbidden"
 HTTP_API_NOT_FOUND = "Not Found"
+# The requestor's event for the declared health route: what the tests whose subject is
+# not the example backend call, so that they follow stacks/routes.py.
+HEALTH_REQUEST = {"method": SERVICE.health.method, "path": SERVICE.health.path}
+
+
+def echo_backend(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A backend that answers 200 with what API Gateway told it about the caller: the
+    verified principal and, with an authorizer, the authorizer's context."""
+    request_context = event["requestContext"]
+    authorizer = request_context.get("authorizer") or {}
+    identity = request_context.get("identity") or authorizer.get("iam") or {}
+    told = {"principal": identity.get("userArn"), "authorizer": authorizer or None}
+    return {"statusCode": 200, "body": json.dumps(told)}
 
 
 @dataclass(frozen=True)

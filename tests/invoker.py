@@ -11,9 +11,8 @@ from collections.abc import Iterator
 import pytest
 from botocore.stub import Stubber
 
-from lambda_src.api import handler as backend
 from tests.callers import REQUESTOR, lambda_context, run_as
-from tests.gateway_double import Caller, GatewayDouble
+from tests.gateway_double import Caller, GatewayDouble, echo_backend
 
 INVOKER_ROLE_NAME = "orders-api-invoker-prod-eu-west-1"
 INVOKER_ARN = f"arn:aws:iam::111122223333:role/{INVOKER_ROLE_NAME}"
@@ -37,14 +36,13 @@ def invoker_gateway(monkeypatch: pytest.MonkeyPatch, api_type: str) -> Iterator[
         region="eu-west-1",
         stage="prod",
         callers=[REQUESTOR, INVOKER],
-        backend=backend.handler,
+        backend=echo_backend,
         admitted=lambda principal_arn: principal_arn == INVOKER.principal_arn,
         api_type=api_type,
     ) as double:
         run_as(REQUESTOR, monkeypatch, double.url)
         monkeypatch.setenv("INVOKER_ROLE_ARN", INVOKER_ARN)
         monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
-        monkeypatch.setenv("INVOKER_ROLE_NAME", INVOKER_ROLE_NAME)  # the backend's, set by ApiStack
         yield double
 
 

@@ -15,12 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_src.api import handler as backend
 from lambda_src.authorizer import handler as authorizer
 from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, STRANGER, run_as
 from tests.fake_sts import FakeSts
-from tests.gateway_double import GatewayDouble
+from tests.gateway_double import HEALTH_REQUEST, GatewayDouble, echo_backend
 
 API_ID = "a1b2c3d4e5"
 REQUESTOR_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
@@ -241,21 +240,20 @@ def test_no_token_is_ever_allowed_unless_sts_vouches_for_an_admitted_role(sts: F
 @pytest.fixture
 def gateway(sts: FakeSts, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
     with GatewayDouble(
-        region="eu-west-1", stage="prod", callers=[], backend=backend.handler, authorizer=authorizer.handler
+        region="eu-west-1", stage="prod", callers=[], backend=echo_backend, authorizer=authorizer.handler
     ) as double:
         run_as(REQUESTOR, monkeypatch, double.url)
         monkeypatch.setenv("TOKEN_API_ID", API_ID)
         yield double
 
 
-def test_the_requestor_calls_through_the_authorizer_and_the_backend_names_it(gateway: GatewayDouble) -> None:
-    result = requestor.handler({"compare_unsigned": True}, None)
+def test_the_requestor_calls_through_the_authorizer_and_the_backend_is_told_the_caller(gateway: GatewayDouble) -> None:
+    result = requestor.handler({**HEALTH_REQUEST, "compare_unsigned": True}, None)
     assert result["signed"]["statusCode"] == 200
-    assert {k: result["signed"]["body"][k] for k in ("principal", "account", "clientAccount", "caller")} == {
-        "principal": REQUESTOR.principal_arn,
-        "account": "444455556666",
-        "clientAccount": "444455556666",
-        "caller": REQUESTOR_ROLE,
+    assert result["signed"]["body"]["authorizer"] == {
+        "principalId": REQUESTOR_ROLE,
+        "callerArn": REQUESTOR.principal_arn,
+        "callerAccount": "444455556666",
     }
     assert (result["unsigned"]["statusCode"], result["unsigned"]["body"]) == (401, {"message": "Unauthorized"})
     # The call itself is not signed: the token is the proof.
@@ -265,7 +263,7 @@ def test_the_requestor_calls_through_the_authorizer_and_the_backend_names_it(gat
 
 def test_a_caller_the_authorizer_does_not_admit_is_denied(gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch) -> None:
     run_as(STRANGER, monkeypatch, gateway.url)
-    result = requestor.handler({}, None)
+    result = requestor.handler(HEALTH_REQUEST, None)
     assert (result["statusCode"], result["body"]["message"]) == (
         403,
         "User is not authorized to access this resource with an explicit deny",

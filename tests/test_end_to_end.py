@@ -19,7 +19,7 @@ from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, STRANGER, run_as
 from tests.conftest import SynthesizedApp, synthesize
 from tests.deploy_time import DEPLOYED_API_ID
-from tests.gateway_double import BAD_SIGNATURE, INVALID_TOKEN, MISSING_TOKEN, Caller, GatewayDouble
+from tests.gateway_double import BAD_SIGNATURE, HEALTH_REQUEST, INVALID_TOKEN, MISSING_TOKEN, Caller, GatewayDouble
 from tests.iam import invoke_allowed
 
 API_ARN = f"arn:aws:execute-api:eu-west-1:111122223333:{DEPLOYED_API_ID}"
@@ -168,7 +168,7 @@ def test_a_principal_the_resource_policy_does_not_admit_is_denied(
     gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_as(STRANGER, monkeypatch, gateway.url)
-    result = requestor.handler({}, None)
+    result = requestor.handler(HEALTH_REQUEST, None)
     assert result["ok"] is False and result["statusCode"] == 403
     assert result["error"].startswith(f"the API answered 403: User: {STRANGER.principal_arn} is not authorized")
 
@@ -178,20 +178,20 @@ def test_a_wrong_secret_key_fails_signature_verification(
 ) -> None:
     run_as(REQUESTOR, monkeypatch, gateway.url)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    result = requestor.handler({}, None)
+    result = requestor.handler(HEALTH_REQUEST, None)
     assert (result["statusCode"], result["body"]) == (403, {"message": BAD_SIGNATURE})
 
 
 def test_a_missing_session_token_is_rejected(gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch) -> None:
     run_as(REQUESTOR, monkeypatch, gateway.url)
     monkeypatch.delenv("AWS_SESSION_TOKEN")
-    result = requestor.handler({}, None)
+    result = requestor.handler(HEALTH_REQUEST, None)
     assert (result["statusCode"], result["body"]) == (403, {"message": INVALID_TOKEN})
 
 
 def test_signing_for_another_region_is_rejected(gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch) -> None:
     run_as(REQUESTOR, monkeypatch, gateway.url, region="us-east-1")
-    result = requestor.handler({}, None)
+    result = requestor.handler(HEALTH_REQUEST, None)
     assert result["statusCode"] == 403
     assert "scoped to a valid region" in result["error"]
 
