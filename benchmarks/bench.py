@@ -311,16 +311,33 @@ def synth_breakdown() -> list[Row]:
     return [(f"  app.py: {name}", f"{statistics.median(times):.2f} s", "", None) for name, times in runs.items()]
 
 
+# Each function's asset as synth wrote it (the backend's with its bundled packages),
+# found by the logical id its stack gives the function; the requestor's has a target.
+ASSETS = {
+    "api (with its packages)": ("ApiStack", "BackendFunction", None),
+    "requestor": ("ClientStack-", "RequestorFunction", 16 * 1024),
+}
+
+
 def asset_sizes() -> list[Row]:
+    synthesized = OUT / "synth-0"  # written by synth_times
     rows = []
-    for function in ("api", "requestor"):
-        archive = OUT / f"{function}.zip"
+    for function, (stack_prefix, logical_prefix, limit) in ASSETS.items():
+        (template_file,) = sorted(synthesized.glob(f"{stack_prefix}*.template.json"))[:1]
+        resources = json.loads(template_file.read_text())["Resources"].items()
+        (asset,) = [  # the asset's directory is named by the hash its S3 key carries
+            "asset." + resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+            for name, resource in resources
+            if resource["Type"] == "AWS::Lambda::Function" and name.startswith(logical_prefix)
+        ]
+        archive = OUT / f"{logical_prefix}.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-            for path in sorted((ROOT / "lambda_src" / function).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    zipped.write(path, path.relative_to(ROOT / "lambda_src" / function))
+            for path in sorted((synthesized / asset).rglob("*")):
+                if path.is_file():
+                    zipped.write(path, path.relative_to(synthesized / asset))
         size = archive.stat().st_size
-        rows.append((f"asset {function} (zip as deployed)", f"{size / 1024:.1f} KB", "< 16 KB", size < 16 * 1024))
+        target = "" if limit is None else f"< {limit // 1024} KB"
+        rows.append((f"asset {function} (zip as deployed)", f"{size / 1024:.1f} KB", target, None if limit is None else size < limit))
     return rows
 
 
