@@ -234,7 +234,9 @@ class AppConfig:
         # With the rollout the StackSet finds the client accounts in the OUs.
         client_accounts = parse_accounts(get("client_accounts"), required=org_rollout is None)
         api_id = None if is_unset(api_id_value) else parse_api_id(api_id_value)
-        authorizer_account, authorizer_id = parse_authorizer(get, access_mode, api_region, org_id, endpoint_type, api_id)
+        authorizer_account, authorizer_id = parse_authorizer(
+            get, access_mode, api_region, org_id, endpoint_type, api_id, client_accounts
+        )
         # With the rollout the API admits the accounts of its OUs only, wherever they nest.
         org_paths = (
             tuple(f"{org_id}/*/{unit}/*" for unit in org_rollout.org_units)

@@ -484,6 +484,7 @@ def parse_authorizer(
     org_id: str | None,
     endpoint_type: str,
     api_id: str | None,
+    client_accounts: tuple[str, ...],
 ) -> tuple[str | None, str | None]:
     """authorizer_account and authorizer_id, for access_mode lambda-authorizer only.
     authorizer_id goes with api_id: both name an API deployed elsewhere, or neither
@@ -519,6 +520,14 @@ def parse_authorizer(
             f"api_region {api_region.name!r} (or no value): an authorizer in another region is not tested here",
         )
     account = parse_account("authorizer_account", get("authorizer_account"))
+    if account in client_accounts:
+        raise ConfigError(
+            "authorizer_account",
+            account,
+            "an account that is not one of client_accounts: the authorizer's administrators decide who gets in "
+            "and what the backend is told about each caller, so a client account must not own it. Use the "
+            "security account",
+        )
     authorizer_id = get("authorizer_id")
     if not is_unset(authorizer_id) and (
         not isinstance(authorizer_id, str) or not AUTHORIZER_ID_PATTERN.fullmatch(authorizer_id)

@@ -87,6 +87,22 @@ def test_behind_the_invoker_role_the_client_account_comes_from_the_session_name(
     assert (status, body["account"], body["clientAccount"]) == (200, "111122223333", client_account)
 
 
+@pytest.mark.parametrize(
+    "role",
+    ["orders-api-backend-ops", "orders-api-invoker-prod-eu-west-1-evil", "orders-api-invoker-prod-eu-west-"],
+)
+def test_only_the_invoker_roles_session_name_is_trusted_for_the_client_account(
+    monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    # Any role of the API account may choose its session names: only the invoker role's
+    # trust policy makes the name start with the caller's account.
+    monkeypatch.setenv("INVOKER_ROLE_NAME", "orders-api-invoker-prod-eu-west-1")
+    principal = f"arn:aws:sts::111122223333:assumed-role/{role}/444455556666-ClientStack-RequestorFunction"
+    identity = {"accountId": "111122223333", "userArn": principal, "caller": "AROA:x"}
+    status, body = call(proxy_event("GET", "/", "/", requestContext={"identity": identity}))
+    assert (status, body["principal"], body["clientAccount"]) == (200, principal, "111122223333")
+
+
 def test_without_an_invoker_role_the_client_account_is_the_callers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INVOKER_ROLE_NAME", raising=False)
     identity = {"accountId": "111122223333", "userArn": INVOKER_SESSION.format(session="444455556666-x")}

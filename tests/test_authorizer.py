@@ -8,6 +8,7 @@ import dataclasses
 import base64
 import datetime
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -153,6 +154,14 @@ VALID = "https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2
         lambda url: url + "&Extra=1",
         lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=3600"),
         lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=-1"),
+        # One value only, the requestor's: each other one would be another accepted token.
+        lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=899"),
+        lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=1"),
+        lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=0900"),
+        # Digits that are not ASCII: a superscript one, Arabic-Indic ones (U+0669, U+0660).
+        lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=90%C2%B9"),
+        lambda url: url.replace("X-Amz-Expires=900", "X-Amz-Expires=%D9%A9%D9%A0%D9%A0"),
+        lambda url: url.replace("X-Amz-Date=2", "X-Amz-Date=%D9%A2"),
         lambda url: url.replace("%3Bx-identity-audience", ""),
         lambda url: url.replace("Version=2011-06-15", "Version=2011-06-15x"),
         # Respellings of a valid URL: each would be another key of API Gateway's cache.
@@ -162,10 +171,13 @@ VALID = "https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2
         lambda url: url.replace("/?", "/?&"),
     ],
 )
-def test_a_token_that_is_not_exactly_a_presigned_get_caller_identity_is_never_sent(sts: FakeSts, forge: Any) -> None:
+def test_a_token_that_is_not_exactly_a_presigned_get_caller_identity_is_never_sent(
+    sts: FakeSts, forge: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize(token_for(forge(url_of(token_of()))))
     assert sts.received == []  # refused before anything was sent
+    assert [record.message for record in caplog.records if record.levelno >= logging.ERROR] == []  # as a refusal, not a fault
 
 
 @pytest.mark.parametrize(
@@ -268,3 +280,37 @@ def test_a_caller_the_authorizer_does_not_admit_is_denied(gateway: GatewayDouble
         403,
         "User is not authorized to access this resource with an explicit deny",
     )
+
+
+@pytest.mark.parametrize(
+    ("partition", "region", "domain", "global_host_accepted"),
+    [
+        ("aws", "eu-west-1", "amazonaws.com", True),
+        ("aws-us-gov", "us-gov-west-1", "amazonaws.com", False),
+        ("aws-cn", "cn-north-1", "amazonaws.com.cn", False),
+    ],
+)
+def test_the_global_sts_host_is_accepted_in_the_aws_partition_only(
+    sts: FakeSts, partition: str, region: str, domain: str, global_host_accepted: bool
+) -> None:
+    url = url_of(token_of()).replace("https://sts.eu-west-1.amazonaws.com/", f"https://sts.{region}.{domain}/")
+    settings = {"partition": partition, "region": region, "domain": domain}
+    assert authorizer.presigned_url(token_for(url), settings) == url  # the regional host, always
+    global_url = url.replace(f"https://sts.{region}.{domain}/", f"https://sts.{domain}/")
+    if global_host_accepted:
+        assert authorizer.presigned_url(token_for(global_url), settings) == global_url
+    else:
+        with pytest.raises(Exception, match="^Unauthorized$"):
+            authorizer.presigned_url(token_for(global_url), settings)
+
+
+def test_a_role_whose_name_only_starts_with_an_admitted_ones_is_denied(sts: FakeSts) -> None:
+    longer_name = REQUESTOR_ROLE.rsplit("/", 1)[1] + "-evil"
+    impostor = dataclasses.replace(
+        STRANGER, account="444455556666", principal_arn=f"arn:aws:sts::444455556666:assumed-role/{longer_name}/fn"
+    )
+    sts.callers = [REQUESTOR, impostor]
+    answer = authorize(token_of(impostor))
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert answer["principalId"] == f"arn:aws:iam::444455556666:role/{longer_name}"
+    assert len(sts.received) == 1  # STS vouched for the caller: the decision is the admission list's

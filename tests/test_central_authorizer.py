@@ -120,6 +120,11 @@ def test_the_requestor_mints_tokens_and_may_invoke_nothing(stacks: tuple[Synthes
         ),
         ({"authorizer_account": "999988887777"}, "authorizer_account", "no value unless access_mode is lambda-authorizer"),
         (
+            {**AUTHORIZER, "client_accounts": "444455556666,999988887777"},
+            "authorizer_account",
+            "an account that is not one of client_accounts: the authorizer's administrators decide who gets in",
+        ),
+        (
             {**AUTHORIZER, "allowed_principal_arns": "arn:aws:iam::444455556666:role/team/orders-*"},
             "allowed_principal_arns",
             "the authorizer admits roles by name only",

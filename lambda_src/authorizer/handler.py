@@ -40,7 +40,14 @@ logger.setLevel(logging.INFO)
 TOKEN_PREFIX = "iam-identity-v1."
 MAX_TOKEN_LENGTH = 8192
 API_ID_HEADER = "x-identity-audience"
-MAX_EXPIRES_SECONDS = 900
+# Exactly the X-Amz-Expires the requestor presigns with (its TOKEN_LIFETIME_SECONDS):
+# any other value would let one credential mint up to 900 distinct accepted tokens,
+# each a key of its own in API Gateway's cache. Compared as text: no int() of
+# whatever digits Unicode knows.
+EXPIRES_SECONDS = "900"
+AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+# STS's global endpoint exists in the aws partition only; elsewhere only the regional one.
+GLOBAL_STS_PARTITION = "aws"
 # The query as botocore presigns it, in its order: one spelling per token, so that
 # API Gateway's cache (keyed on the token) cannot be bypassed by respelling one.
 PARAMETERS = ("Action", "Version", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders")
@@ -114,7 +121,9 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
     if base64.urlsafe_b64encode(url.encode()).decode().rstrip("=") != encoded:
         raise Unauthorized()  # a second spelling of the same bytes
     parts = urllib.parse.urlsplit(url)
-    hosts = {f"sts.{settings['region']}.{settings['domain']}", f"sts.{settings['domain']}"}
+    hosts = {f"sts.{settings['region']}.{settings['domain']}"}
+    if settings["partition"] == GLOBAL_STS_PARTITION:
+        hosts.add(f"sts.{settings['domain']}")
     # netloc, not hostname: no user info, no port, nothing around the host.
     if parts.scheme != "https" or parts.netloc not in hosts or parts.path != "/" or parts.fragment:
         raise Unauthorized()
@@ -131,14 +140,12 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
     if canonical != url:
         raise Unauthorized()
     signed_headers = parameters["X-Amz-SignedHeaders"].split(";")
-    expires = parameters["X-Amz-Expires"]
     if (
         parameters["Action"] != "GetCallerIdentity"
         or parameters["Version"] != "2011-06-15"
         or parameters["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256"
         or not {"host", API_ID_HEADER} <= set(signed_headers)
-        or not expires.isdigit()
-        or not 0 < int(expires) <= MAX_EXPIRES_SECONDS
+        or parameters["X-Amz-Expires"] != EXPIRES_SECONDS
         or not _recent(parameters["X-Amz-Date"])
     ):
         raise Unauthorized()
@@ -146,6 +153,8 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
 
 
 def _recent(amz_date: str) -> bool:
+    if not AMZ_DATE.fullmatch(amz_date):
+        return False  # strptime would take any Unicode digits
     try:
         signed_at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
     except ValueError:
