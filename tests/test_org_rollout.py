@@ -13,13 +13,15 @@ from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
 from stacks.config import ConfigError
-from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS
+from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS, PROTECTED_STACK_ACTIONS, guard_policy
 from stacks.org.member_template import TEMPLATE_BODY_LIMIT
 from tests.conftest import SERVICES, config_from, load_config, suite_context, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, Deployment
 
 from tests.iam import Policy, local_check_authorization_full, role
 
+# AWS Organizations' limit on a service control policy's document.
+SCP_SIZE_LIMIT = 5120
 ROLLOUT = {
     "org_id": "o-a1b2c3d4e5",
     "client_org_units": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
@@ -204,7 +206,7 @@ def test_the_guard_denies_changing_the_function_that_runs_as_the_role(stacks: di
 def test_the_stacksets_execution_role_is_the_only_exception(stacks: dict[str, Any]) -> None:
     statements = guard_statements(stacks)
     excepted = {sid for sid, s in statements.items() if "Condition" in s}
-    assert excepted == set(PROTECTED_ACTIONS) | {"ChangeTheFunction"}
+    assert excepted == set(PROTECTED_ACTIONS) | {"ChangeTheFunction", "ChangeTheStackSetsInstanceStacks"}
     assert {json.dumps(statements[sid]["Condition"]) for sid in excepted} == {json.dumps(EXCEPT_STACKSETS)}
     assert {s["Effect"] for s in statements.values()} == {"Deny"}
 
@@ -213,6 +215,33 @@ def test_nobody_may_make_or_change_a_role_named_like_the_exception(stacks: dict[
     protect = guard_statements(stacks)["ProtectTheStackSetsExecutionRole"]
     assert protect["Resource"] == "arn:aws:iam::*:role/*stacksets-exec-*" and "Condition" not in protect
     assert set(protect["Action"]) == {action for actions in PROTECTED_ACTIONS.values() for action in actions}
+
+
+def test_nobody_in_the_ous_may_assume_a_role_named_like_the_exception(stacks: dict[str, Any]) -> None:
+    # One made before the guard, or before its account joined, would be exempt too.
+    assume = guard_statements(stacks)["AssumeTheStackSetsExecutionRole"]
+    assert assume == {
+        "Sid": "AssumeTheStackSetsExecutionRole",
+        "Effect": "Deny",
+        "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+        "Resource": "arn:aws:iam::*:role/*stacksets-exec-*",
+    }
+
+
+def test_only_the_execution_role_may_change_the_stacksets_instance_stacks(stacks: dict[str, Any]) -> None:
+    change = guard_statements(stacks)["ChangeTheStackSetsInstanceStacks"]
+    assert change["Resource"] == f"arn:aws:cloudformation:*:*:stack/StackSet-{stacks['names'].stack_set}-*"
+    assert change["Condition"] == EXCEPT_STACKSETS
+    assert set(change["Action"]) == set(PROTECTED_STACK_ACTIONS)
+    assert {"cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:ExecuteChangeSet"} <= set(
+        change["Action"]
+    )
+
+
+def test_the_guard_fits_an_scp_with_the_longest_names() -> None:
+    longest = config_from(**ROLLOUT, service_name="s" * 24, stage="x" * 10, api_region="ap-southeast-4").names
+    policy = guard_policy("aws-us-gov", longest.requestor_role_prefix, longest.stack_set)
+    assert len(json.dumps(policy, separators=(",", ":"))) <= SCP_SIZE_LIMIT
 
 
 FULL_AWS_ACCESS = Policy(
@@ -238,6 +267,14 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
         ("role/Admin", "iam:CreateRole", "role/stacksets-exec-pwn", False),
         ("role/Admin", "iam:UpdateAssumeRolePolicy", "role/stacksets-exec-0123456789abcdef", False),
         ("role/Admin", "iam:AttachRolePolicy", "role/stacksets-exec-0123456789abcdef", False),
+        # A role of that name made before the guard cannot be assumed from inside the OUs.
+        ("role/Admin", "sts:AssumeRole", "role/stacksets-exec-0123456789abcdef", False),
+        ("role/Admin", "sts:AssumeRole", "role/some-other-role", True),
+        # The StackSet's instance stacks change only through the StackSet.
+        ("role/Admin", "cloudformation:UpdateStack", "<instance stack>", False),
+        ("role/Admin", "cloudformation:DeleteStack", "<instance stack>", False),
+        ("role/stacksets-exec-0123456789abcdef", "cloudformation:UpdateStack", "<instance stack>", True),
+        ("role/Admin", "cloudformation:UpdateStack", "arn:aws:cloudformation:eu-west-1:444455556666:stack/team-app/1", True),
     ],
 )
 def test_an_iam_evaluator_agrees_only_the_stackset_may_make_the_role(
@@ -246,11 +283,14 @@ def test_an_iam_evaluator_agrees_only_the_stackset_may_make_the_role(
     (policy,) = stacks["guard"].find_resources("AWS::Organizations::Policy").values()
     guard = Policy("arn:aws:organizations::222233334444:policy/o-a1b2c3d4e5/service_control_policy/p-guard", "guard", policy["Properties"]["Content"])
     names = stacks["names"]
+    instance_stack = f"arn:aws:cloudformation:eu-west-1:444455556666:stack/StackSet-{names.stack_set}-0a1b2c3d/e5f6"
     resource = resource.replace("<prefix>", names.requestor_role_prefix).replace("<requestor>", names.requestor_role)
+    resource = instance_stack if resource == "<instance stack>" else resource
     arn = f"arn:aws:iam::444455556666:{principal}"
     caller = role(arn, ADMIN, trust=TRUST, admin=True)
+    resource_arn = resource if resource.startswith("arn:") else f"arn:aws:iam::444455556666:{resource}"
     decision = local_check_authorization_full(
-        caller, action, f"arn:aws:iam::444455556666:{resource}", {}, service_control_policy_groups=[[FULL_AWS_ACCESS, guard]]
+        caller, action, resource_arn, {}, service_control_policy_groups=[[FULL_AWS_ACCESS, guard]]
     )
     assert decision is allowed
 

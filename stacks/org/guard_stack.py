@@ -30,6 +30,23 @@ PROTECTED_ACTIONS = {
     "ChangeItsSettingsOrTags": ["iam:UpdateRole", "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole"],
     "PassIt": ["iam:PassRole"],
 }
+# Every way to change a StackSet instance's stack (StackSet-<name>-<id>) but the
+# StackSet's own: through it the requestor role could be changed as the execution role.
+PROTECTED_STACK_ACTIONS = [
+    "cloudformation:CreateStack",
+    "cloudformation:UpdateStack",
+    "cloudformation:DeleteStack",
+    "cloudformation:CreateChangeSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:UpdateTerminationProtection",
+    "cloudformation:ContinueUpdateRollback",
+    "cloudformation:CancelUpdateStack",
+    "cloudformation:RollbackStack",
+    "cloudformation:SignalResource",
+    "cloudformation:TagResource",
+    "cloudformation:UntagResource",
+]
 PROTECTED_FUNCTION_ACTIONS = [
     "lambda:CreateFunction",
     "lambda:DeleteFunction",
@@ -43,7 +60,7 @@ PROTECTED_FUNCTION_ACTIONS = [
 ]
 
 
-def guard_policy(partition: str, requestor_role_prefix: str) -> dict[str, Any]:
+def guard_policy(partition: str, requestor_role_prefix: str, stack_set_name: str) -> dict[str, Any]:
     # Any path: a role of that name under a path would take the name too (names are
     # unique in an account whatever the path).
     role = f"arn:{partition}:iam::*:role/*{requestor_role_prefix}-*"
@@ -66,6 +83,27 @@ def guard_policy(partition: str, requestor_role_prefix: str) -> dict[str, Any]:
             "Resource": f"arn:{partition}:iam::*:role/*{STACKSETS_EXECUTION_ROLE}",
         }
     )
+    # A role of that name that was there before the guard (or before its account joined
+    # the OUs) is exempt like the real one: nobody in the OUs may assume it. The
+    # StackSets service assumes it from the administrator account, where this SCP does
+    # not apply, through its service-linked role, which SCPs never restrict.
+    statements.append(
+        {
+            "Sid": "AssumeTheStackSetsExecutionRole",
+            "Effect": "Deny",
+            "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+            "Resource": f"arn:{partition}:iam::*:role/*{STACKSETS_EXECUTION_ROLE}",
+        }
+    )
+    statements.append(
+        {
+            "Sid": "ChangeTheStackSetsInstanceStacks",
+            "Effect": "Deny",
+            "Action": PROTECTED_STACK_ACTIONS,
+            "Resource": f"arn:{partition}:cloudformation:*:*:stack/StackSet-{stack_set_name}-*",
+            "Condition": exception,
+        }
+    )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -81,7 +119,7 @@ class OrgGuardStack(Stack):
             name=config.names.guard_policy,
             description=f"Only the StackSet rollout may create, change or use the {config.names.title} API requestor role",
             type="SERVICE_CONTROL_POLICY",
-            content=guard_policy(config.api_region.partition, config.names.requestor_role_prefix),
+            content=guard_policy(config.api_region.partition, config.names.requestor_role_prefix, config.names.stack_set),
             target_ids=list(config.org_rollout.org_units),
         )
         CfnOutput(self, "GuardPolicyId", value=self.policy.attr_id)
