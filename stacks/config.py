@@ -80,6 +80,7 @@ class Admission:
     Organization (and some of its paths) when `org_id` is set."""
 
     partition: str
+    api_account: str
     requestor_role_name: str
     requestor_accounts: tuple[str, ...]
     extra_principal_arns: tuple[str, ...] = ()
@@ -97,6 +98,11 @@ class Admission:
     def accounts(self) -> tuple[str, ...]:
         named = (arn.split(":")[4] for arn in self.principal_arns)
         return tuple(dict.fromkeys(account for account in named if account != "*"))
+
+    @property
+    def requestor_role_pattern(self) -> str:
+        """The requestor role's ARN in any account (no path: its ARN has none)."""
+        return f"arn:{self.partition}:iam::*:role/{self.requestor_role_name}"
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ class AppConfig:
         # account; otherwise by its full ARN in each client account.
         return Admission(
             partition=self.api_region.partition,
+            api_account=self.api_account,
             requestor_role_name=self.names.requestor_role,
             requestor_accounts=("*",) if self.org_id else self.client_accounts,
             extra_principal_arns=self.allowed_principal_arns,
@@ -169,7 +176,7 @@ class AppConfig:
         if self.access_mode == RESOURCE_POLICY:
             return self.admission
         if self.endpoint_type == PRIVATE:
-            return Admission(self.api_region.partition, self.names.invoker_role, (self.api_account,))
+            return Admission(self.api_region.partition, self.api_account, self.names.invoker_role, (self.api_account,))
         return None
 
     @property

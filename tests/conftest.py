@@ -161,6 +161,11 @@ class SynthesizedApp:
     def requestor_role_arn(self, account: str) -> str:
         return f"arn:{self.config.api_region.partition}:iam::{account}:role/{self.names.requestor_role}"
 
+    @property
+    def requestor_role_pattern(self) -> str:
+        """The requestor role's ARN in any account, as the resource policy names it."""
+        return self.requestor_role_arn("*")
+
     def route_arns(self, api_id: str) -> list[str]:
         """Every route of the stage, as execute-api ARNs of the API `api_id`."""
         region = self.config.api_region

@@ -14,7 +14,7 @@ collections.MutableMapping = collections.abc.MutableMapping  # type: ignore[attr
 from principalmapper.common import Node, Policy  # noqa: E402
 from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
 
-__all__ = ["Node", "Policy", "as_iam_stores_it", "invoke_allowed", "local_check_authorization_full", "role"]
+__all__ = ["Node", "Policy", "as_iam_stores_it", "invoke_allowed", "local_check_authorization_full", "role", "user"]
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -25,6 +25,11 @@ LAMBDA_TRUST = {
 def role(arn: str, identity_policy: dict[str, Any], trust: dict[str, Any] = LAMBDA_TRUST, admin: bool = False) -> Node:
     """A role with one inline policy, as principalmapper models it."""
     return Node(arn, "AROAEXAMPLE", [Policy(arn, "inline", identity_policy)], [], trust, None, 0, False, admin, None, False, {})
+
+
+def user(arn: str, identity_policy: dict[str, Any]) -> Node:
+    """An IAM user with one inline policy (no trust policy: users have none)."""
+    return Node(arn, "AIDAEXAMPLE", [Policy(arn, "inline", identity_policy)], [], None, None, 0, False, False, None, False, {})
 
 
 def as_iam_stores_it(policy: dict[str, Any], api_arn: str) -> dict[str, Any]:
@@ -40,11 +45,11 @@ def invoke_allowed(
     api_arn: str,
     context: dict[str, str] | None = None,
 ) -> bool:
-    """Whether `caller_arn` (a role) may execute-api:Invoke `route_arn`, the API's
-    resource policy as API Gateway stores it (None: no resource policy)."""
+    """Whether `caller_arn` (a role or a user) may execute-api:Invoke `route_arn`, the
+    API's resource policy as API Gateway stores it (None: no resource policy)."""
     api_account = api_arn.split(":")[4]
     return local_check_authorization_full(
-        role(caller_arn, identity_policy),
+        user(caller_arn, identity_policy) if ":user/" in caller_arn else role(caller_arn, identity_policy),
         "execute-api:Invoke",
         route_arn,
         context or {},

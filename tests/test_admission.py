@@ -1,20 +1,27 @@
 """Who the resource policy admits: the default, explicit ARN patterns, an AWS
-Organization, and API Gateway's limit on the policy's size."""
+Organization, and API Gateway's limit on the policy's size; and, by IAM's own rules
+(principalmapper), that the compact policy for listed accounts admits and refuses
+exactly what one full role ARN per account did."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from aws_cdk import aws_iam as iam
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from stacks.api.resource_policy import POLICY_SIZE_LIMIT, policy_size, resource_policy
-from stacks.config import ConfigError
+from stacks.api.resource_policy import INVOKE, POLICY_SIZE_LIMIT, policy_size, resource_policy
+from stacks.config import Admission, ConfigError
 from stacks.routes import SERVICE
 from tests.conftest import config_from, synthesize
+from tests.iam import invoke_allowed
 
 REQUESTOR = f"role/{config_from().names.requestor_role}"
-# The most client accounts the default admission fits in API Gateway's 8192 characters.
-MOST_ACCOUNTS_THAT_FIT = 43
+# API Gateway's 8192 characters must hold at least this many listed accounts.
+ACCOUNTS_TO_FIT = 400
 
 
 def policy_for(**overrides: Any) -> dict[str, Any]:
@@ -27,11 +34,15 @@ def accounts(count: int) -> list[str]:
 
 
 def test_allowed_principal_arns_admit_more_roles_from_their_accounts() -> None:
-    allow, deny = policy_for(allowed_principal_arns="arn:aws:iam::777788889999:role/orders-*")["Statement"]
-    admitted = [f"arn:aws:iam::444455556666:{REQUESTOR}", "arn:aws:iam::777788889999:role/orders-*"]
-    assert allow["Principal"] == {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::777788889999:root"]}
-    assert allow["Condition"] == {"ArnLike": {"aws:PrincipalArn": admitted}}
-    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": admitted}}
+    allow_requestors, allow_listed, deny_others, _ = policy_for(
+        allowed_principal_arns="arn:aws:iam::777788889999:role/orders-*"
+    )["Statement"]
+    assert allow_requestors["Condition"]["StringEquals"] == {"aws:PrincipalAccount": ["444455556666"]}
+    assert allow_listed["Principal"] == {"AWS": "arn:aws:iam::777788889999:root"}
+    assert allow_listed["Condition"] == {"ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::777788889999:role/orders-*"]}}
+    assert deny_others["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:{REQUESTOR}", "arn:aws:iam::777788889999:role/orders-*"]}
+    }
 
 
 def test_an_organization_admits_the_requestor_role_of_any_member_account() -> None:
@@ -62,26 +73,34 @@ def test_an_organization_can_admit_role_patterns_in_any_member_account() -> None
     }
 
 
-def test_the_largest_client_account_list_fits_the_policy_limit() -> None:
-    config = config_from(client_accounts=accounts(MOST_ACCOUNTS_THAT_FIT))
+def most_accounts_that_fit(**overrides: Any) -> int:
+    with pytest.raises(ConfigError) as raised:
+        policy_for(client_accounts=accounts(2000), **overrides)
+    return int(re.search(r"expected at most (\d+) accounts", str(raised.value))[1])
+
+
+def test_at_least_four_hundred_listed_accounts_fit_the_policy_limit() -> None:
+    fit = most_accounts_that_fit()
+    assert fit >= ACCOUNTS_TO_FIT
+    config = config_from(client_accounts=accounts(fit))
     size = policy_size(resource_policy(config.stage, SERVICE.routes, config.admission))
-    assert POLICY_SIZE_LIMIT - 200 < size <= POLICY_SIZE_LIMIT
+    assert POLICY_SIZE_LIMIT - len('"400000000000",') < size <= POLICY_SIZE_LIMIT  # one more would not fit
 
 
 def test_one_account_more_stops_synth_saying_how_many_fit_and_suggesting_org_id() -> None:
+    fit = most_accounts_that_fit()
     with pytest.raises(ConfigError) as raised:
-        policy_for(client_accounts=accounts(MOST_ACCOUNTS_THAT_FIT + 1))
+        policy_for(client_accounts=accounts(fit + 1))
     message = str(raised.value)
     assert raised.value.key == "client_accounts"
-    assert f"expected at most {MOST_ACCOUNTS_THAT_FIT} accounts" in message
+    assert f"expected at most {fit} accounts" in message
     assert "over API Gateway's limit of 8192" in message
     assert "-c org_id=o-" in message
 
 
 def test_explicit_arns_count_against_the_limit_too() -> None:
     extra = ",".join(f"arn:aws:iam::777788889999:role/team-{n:03d}-*" for n in range(10))
-    with pytest.raises(ConfigError, match="expected at most 38 accounts"):
-        policy_for(client_accounts=accounts(40), allowed_principal_arns=extra)
+    assert most_accounts_that_fit(allowed_principal_arns=extra) < most_accounts_that_fit()
 
 
 def test_in_an_organization_the_limit_names_the_arn_patterns() -> None:
@@ -97,3 +116,106 @@ def test_the_app_applies_the_organization_to_the_api_stack() -> None:
     assert api["Properties"]["Policy"]["Statement"][0]["Condition"]["StringEquals"] == {
         "aws:PrincipalOrgID": "o-a1b2c3d4e5"
     }
+
+
+# The policy as it was (one full role ARN per account, three times), the reference
+# that the compact one must agree with.
+def one_arn_per_account(stage: str, admission: Admission) -> dict[str, Any]:
+    arns = list(admission.principal_arns)
+    routes = [f"execute-api:/{stage}/{route.arn_suffix}" for route in SERVICE.routes]
+    roots = [iam.ArnPrincipal(f"arn:aws:iam::{account}:root") for account in admission.accounts]
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(principals=roots, actions=[INVOKE], resources=routes, conditions={"ArnLike": {"aws:PrincipalArn": arns}}),
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=[INVOKE],
+                resources=["execute-api:/*"],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": arns}},
+            ),
+        ]
+    ).to_json()
+
+
+API_ACCOUNT = "111122223333"
+API_ARN = f"arn:aws:execute-api:eu-west-1:{API_ACCOUNT}:a1b2c3d4e5"
+ACCOUNTS = [API_ACCOUNT, "444455556666", "777788889999", "222233334444"]
+UNLISTED = "999900001111"
+REQUESTOR_NAME = REQUESTOR.removeprefix("role/")
+# Callers: the requestor role, roles whose names or paths differ from it a little, roles
+# that the extra patterns below admit, users (named like the role too).
+CALLER_NAMES = [
+    f"role/{REQUESTOR_NAME}", f"role/{REQUESTOR_NAME}-evil", f"role/team/{REQUESTOR_NAME}", f"role/x{REQUESTOR_NAME}",
+    "role/team-builder", "role/ops/deployer", "role/orders-api-admin", "user/alice", f"user/{REQUESTOR_NAME}",
+]  # fmt: skip
+EXTRA_PATTERNS = ["role/team-*", "role/ops/deployer", "role/orders-*", f"role/{REQUESTOR_NAME}"]
+EVERY_ACTION = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+REQUESTS = [f"{API_ARN}/prod/{route.arn_suffix.replace('*', '42')}" for route in SERVICE.routes] + [
+    f"{API_ARN}/prod/DELETE/orders/42",
+    f"{API_ARN}/test/GET/",
+]
+
+
+def admission_of(listed: list[str], extra: list[tuple[str, str]]) -> Admission:
+    return Admission(
+        partition="aws",
+        api_account=API_ACCOUNT,
+        requestor_role_name=REQUESTOR_NAME,
+        requestor_accounts=tuple(listed),
+        extra_principal_arns=tuple(dict.fromkeys(f"arn:aws:iam::{account}:{pattern}" for account, pattern in extra)),
+    )
+
+
+def decisions(caller: str, request: str, admission: Admission) -> tuple[bool, bool]:
+    """(compact, reference): whether each policy lets `caller`, allowed every action by
+    its own identity policy (the widest case), invoke `request`."""
+    compact = resource_policy("prod", SERVICE.routes, admission).to_json()
+    reference = one_arn_per_account("prod", admission)
+    return tuple(invoke_allowed(caller, EVERY_ACTION, request, policy, API_ARN) for policy in (compact, reference))
+
+
+@pytest.mark.parametrize(
+    ("caller", "admitted"),
+    [
+        (f"arn:aws:iam::444455556666:{REQUESTOR}", True),  # listed
+        (f"arn:aws:iam::{UNLISTED}:{REQUESTOR}", False),  # not listed
+        (f"arn:aws:iam::{API_ACCOUNT}:{REQUESTOR}", False),  # the API's account, not listed: one Allow would do
+        (f"arn:aws:iam::{API_ACCOUNT}:role/orders-api-admin", False),
+        (f"arn:aws:iam::444455556666:role/team/{REQUESTOR_NAME}", False),  # a path makes another ARN
+        (f"arn:aws:iam::444455556666:{REQUESTOR}-evil", False),
+        (f"arn:aws:iam::444455556666:user/{REQUESTOR_NAME}", False),
+        ("arn:aws:iam::222233334444:role/team-builder", True),  # an extra pattern admits it
+        (f"arn:aws:iam::222233334444:{REQUESTOR}", False),  # its account is named by the pattern only
+    ],
+)
+def test_the_compact_policy_decides_each_kind_of_caller_as_before(caller: str, admitted: bool) -> None:
+    admission = admission_of(["444455556666", "777788889999"], [("222233334444", "role/team-*")])
+    assert decisions(caller, REQUESTS[0], admission) == (admitted, admitted)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    listed=st.lists(st.sampled_from(ACCOUNTS), min_size=1, max_size=4, unique=True),
+    extra=st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(EXTRA_PATTERNS)), max_size=3),
+    data=st.data(),
+)
+def test_the_compact_policy_admits_and_refuses_exactly_what_one_arn_per_account_did(
+    listed: list[str], extra: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    # Callers are drawn where the two policies could differ: the accounts this admission
+    # names (listed, or only by an extra pattern), the API's, and one it does not name.
+    # The requestor role's name half the time: most differences would be about its accounts.
+    account = data.draw(st.sampled_from([*listed, *(a for a, _ in extra), API_ACCOUNT, UNLISTED]), label="account")
+    name = data.draw(st.just(f"role/{REQUESTOR_NAME}") | st.sampled_from(CALLER_NAMES), label="name")
+    request = data.draw(st.sampled_from(REQUESTS), label="request")
+    compact, reference = decisions(f"arn:aws:iam::{account}:{name}", request, admission_of(listed, extra))
+    assert compact == reference
+
+
+def test_four_hundred_listed_accounts_admit_each_of_them_and_no_other() -> None:
+    listed = accounts(ACCOUNTS_TO_FIT)
+    admission = admission_of(listed, [])
+    for account in (listed[0], listed[199], listed[-1]):
+        assert decisions(f"arn:aws:iam::{account}:{REQUESTOR}", REQUESTS[0], admission) == (True, True)
+    assert decisions(f"arn:aws:iam::{400000000000 + ACCOUNTS_TO_FIT:012d}:{REQUESTOR}", REQUESTS[0], admission) == (False, False)

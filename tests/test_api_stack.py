@@ -64,24 +64,37 @@ def test_resource_policy_admits_only_the_requestor_role_of_each_client_account(
 ) -> None:
     allow = resource_policy(template)["Statement"][0]
     assert allow == {
-        "Sid": "AllowAdmittedPrincipals",
+        "Sid": "AllowTheRequestorRoles",
         "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Principal": {"AWS": "*"},
         "Action": "execute-api:Invoke",
         "Resource": synth.policy_resources,
-        "Condition": {"ArnLike": {"aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]}},
+        "Condition": {
+            "ArnLike": {"aws:PrincipalArn": synth.requestor_role_pattern},
+            "StringEquals": {"aws:PrincipalAccount": list(synth.config.client_accounts)},
+        },
     }
 
 
 def test_resource_policy_denies_every_other_principal(synth: SynthesizedApp, template: Template) -> None:
-    deny = resource_policy(template)["Statement"][1]
-    assert deny == {
+    _, other_names, api_account = resource_policy(template)["Statement"]
+    assert other_names == {
         "Sid": "DenyEveryoneElse",
         "Effect": "Deny",
         "Principal": {"AWS": "*"},
         "Action": "execute-api:Invoke",
         "Resource": "execute-api:/*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]}},
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [synth.requestor_role_pattern]}},
+    }
+    # Same-account calls need no resource-policy Allow: every principal of the API's
+    # account is refused, a role of the requestor's name included (its account is not listed).
+    assert api_account == {
+        "Sid": "DenyTheApiAccountsOtherPrincipals",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": synth.config.api_account}},
     }
 
 

@@ -51,7 +51,7 @@ def test_the_api_is_private(private: SynthesizedApp) -> None:
 
 
 def test_requests_from_outside_the_client_vpcs_are_denied(private: SynthesizedApp) -> None:
-    assert resource_policy(private.api)["Statement"][2] == {
+    assert resource_policy(private.api)["Statement"][-1] == {
         "Sid": "DenyOutsideTheClientVpcs",
         "Effect": "Deny",
         "Principal": {"AWS": "*"},
@@ -63,17 +63,22 @@ def test_requests_from_outside_the_client_vpcs_are_denied(private: SynthesizedAp
 
 def test_the_identity_statements_are_those_of_the_regional_api(private: SynthesizedApp) -> None:
     regional = resource_policy(regional_twin(private).api)["Statement"]
-    assert resource_policy(private.api)["Statement"][:2] == regional
+    assert resource_policy(private.api)["Statement"][:-1] == regional
 
 
 def test_in_assume_role_mode_the_private_api_admits_the_invoker_role_only(with_endpoints: SynthesizedApp) -> None:
-    allow, deny_others, deny_outside = resource_policy(with_endpoints.api)["Statement"]
-    invoker = [f"arn:aws:iam::111122223333:role/{with_endpoints.names.invoker_role}"]
+    allow, deny_others, deny_api_account, deny_outside = resource_policy(with_endpoints.api)["Statement"]
+    invoker = f"arn:aws:iam::111122223333:role/{with_endpoints.names.invoker_role}"
+    invoker_anywhere = invoker.replace("111122223333", "*")
     assert (allow["Principal"], allow["Condition"]) == (
-        {"AWS": "arn:aws:iam::111122223333:root"},
-        {"ArnLike": {"aws:PrincipalArn": invoker}},
+        {"AWS": "*"},
+        {"ArnLike": {"aws:PrincipalArn": invoker_anywhere}, "StringEquals": {"aws:PrincipalAccount": ["111122223333"]}},
     )
-    assert deny_others["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": invoker}}
+    assert deny_others["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [invoker_anywhere]}}
+    assert deny_api_account["Condition"] == {
+        "StringEquals": {"aws:PrincipalAccount": "111122223333"},
+        "ArnNotLike": {"aws:PrincipalArn": [invoker]},
+    }
     assert deny_outside["Condition"] == {"StringNotEquals": {"aws:SourceVpc": [CLIENT_VPC]}}
 
 

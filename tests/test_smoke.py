@@ -108,7 +108,7 @@ def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> No
         (
             f"User: {PRINCIPAL} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:"
             "eu-west-1:********1111:a1b2c3d4e5/prod/GET/ with an explicit deny",
-            "The resource policy does not admit the requestor role",
+            "The resource policy refuses a role of this name",
         ),
         (
             f"User: {PRINCIPAL} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:"

@@ -40,8 +40,8 @@ REST_CAUSES = (
     ),
     (
         "with an explicit deny",
-        "The resource policy does not admit the requestor role: redeploy ApiStack with this account in "
-        "client_accounts and the same stage and client_region as ClientStack.",
+        "The resource policy refuses a role of this name: deploy ClientStack with the same stage and "
+        "client_region as ApiStack (in the API's own account: list it in client_accounts).",
     ),
     (
         "is not authorized to perform: execute-api:Invoke",

@@ -67,45 +67,92 @@ def _render(
 ) -> iam.PolicyDocument:
     # `execute-api:/...` is API Gateway's shorthand for THIS API's ARN; an
     # `arn:...:execute-api:REGION:ACCOUNT:*` resource would cover every API in the account.
-    principals, conditions = admitted_principals(admission)
+    routes_of_the_stage = [f"execute-api:/{stage_name}/{route.arn_suffix}" for route in routes]
+    admitting = (
+        _in_the_organization(routes_of_the_stage, admission)
+        if admission.org_id
+        else _listed_accounts(routes_of_the_stage, admission)
+    )
     network = (
         # A private API's network boundary: aws:SourceVpc is set only for requests
         # that come through a VPC endpoint, so a request from anywhere else (the
         # internet included) is denied too. Nothing here widens the statements above.
-        [
-            iam.PolicyStatement(
-                sid="DenyOutsideTheClientVpcs",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=[INVOKE],
-                resources=["execute-api:/*"],
-                conditions={"StringNotEquals": {"aws:SourceVpc": list(source_vpcs)}},
-            )
-        ]
+        [_deny("DenyOutsideTheClientVpcs", {"StringNotEquals": {"aws:SourceVpc": list(source_vpcs)}})]
         if source_vpcs
         else []
     )
-    return iam.PolicyDocument(
-        statements=[
-            iam.PolicyStatement(
-                sid="AllowAdmittedPrincipals",
-                principals=principals,
-                actions=[INVOKE],
-                resources=[f"execute-api:/{stage_name}/{route.arn_suffix}" for route in routes],
-                conditions=conditions,
-            ),
-            # Without it, principals of the API's own account whose identity policy
-            # allows execute-api:Invoke could call too: same-account calls need only one Allow.
-            iam.PolicyStatement(
-                sid="DenyEveryoneElse",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=[INVOKE],
-                resources=["execute-api:/*"],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": list(admission.principal_arns)}},
-            ),
-            *network,
-        ]
+    return iam.PolicyDocument(statements=[*admitting, *network])
+
+
+def _in_the_organization(routes_of_the_stage: list[str], admission: Admission) -> list[iam.PolicyStatement]:
+    principals, conditions = admitted_principals(admission)
+    return [
+        iam.PolicyStatement(
+            sid="AllowAdmittedPrincipals",
+            principals=principals,
+            actions=[INVOKE],
+            resources=routes_of_the_stage,
+            conditions=conditions,
+        ),
+        # Without it, principals of the API's own account whose identity policy
+        # allows execute-api:Invoke could call too: same-account calls need only one Allow.
+        _deny("DenyEveryoneElse", {"ArnNotLike": {"aws:PrincipalArn": list(admission.principal_arns)}}),
+    ]
+
+
+def _listed_accounts(routes_of_the_stage: list[str], admission: Admission) -> list[iam.PolicyStatement]:
+    """Each listed account once (aws:PrincipalAccount) and the requestor role's name
+    once, so that hundreds of accounts fit; tests/test_admission.py proves it admits
+    and refuses exactly what one full role ARN per account would."""
+    extra = list(admission.extra_principal_arns)
+    extra_accounts = list(dict.fromkeys(arn.split(":")[4] for arn in extra))
+    in_the_api_account = [arn for arn in admission.principal_arns if arn.split(":")[4] == admission.api_account]
+    return [
+        iam.PolicyStatement(
+            sid="AllowTheRequestorRoles",
+            principals=[iam.AnyPrincipal()],
+            actions=[INVOKE],
+            resources=routes_of_the_stage,
+            conditions={
+                "ArnLike": {"aws:PrincipalArn": admission.requestor_role_pattern},
+                "StringEquals": {"aws:PrincipalAccount": list(admission.requestor_accounts)},
+            },
+        ),
+        *(
+            [
+                iam.PolicyStatement(
+                    sid="AllowTheListedPrincipals",
+                    principals=[iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in extra_accounts],
+                    actions=[INVOKE],
+                    resources=routes_of_the_stage,
+                    conditions={"ArnLike": {"aws:PrincipalArn": extra}},
+                )
+            ]
+            if extra
+            else []
+        ),
+        # An explicit refusal for every other name, in any account.
+        _deny("DenyEveryoneElse", {"ArnNotLike": {"aws:PrincipalArn": [admission.requestor_role_pattern, *extra]}}),
+        # Same-account calls need only the caller's own Allow: in the API's account, only
+        # what is admitted there (a role of the requestor's name in it is not, unless listed).
+        _deny(
+            "DenyTheApiAccountsOtherPrincipals",
+            {
+                "StringEquals": {"aws:PrincipalAccount": admission.api_account},
+                **({"ArnNotLike": {"aws:PrincipalArn": in_the_api_account}} if in_the_api_account else {}),
+            },
+        ),
+    ]
+
+
+def _deny(sid: str, conditions: dict[str, dict[str, object]]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=[INVOKE],
+        resources=["execute-api:/*"],
+        conditions=conditions,
     )
 
 
@@ -113,7 +160,7 @@ def _accounts_that_fit(
     stage_name: str, routes: Sequence[Route], admission: Admission, source_vpcs: Sequence[str]
 ) -> int:
     """How many client accounts fit beside the rest of `admission`: each adds one
-    root principal and one role ARN, so the size grows linearly with the count."""
+    account id, so the size grows linearly with the count."""
 
     def size_with(count: int) -> int:
         accounts = tuple(f"{n:012d}" for n in range(count))
