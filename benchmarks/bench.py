@@ -53,6 +53,7 @@ def main() -> int:
         stop()
     rows += synth_times()
     rows += synth_breakdown()
+    rows += synth_by_client_accounts()
     rows += asset_sizes()
     width = max(len(name) for name, _, _, _ in rows)
     print(f"{'measurement':<{width}}  {'median':>12}  {'':6}  target")
@@ -298,8 +299,8 @@ print(json.dumps({name: at - marks[index][1] for index, (name, at) in enumerate(
 """
 
 
-def synth_breakdown() -> list[Row]:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+def synth_breakdown(context: dict[str, Any] | None = None, label: str = "app.py") -> list[Row]:
+    context = context or json.loads((ROOT / "cdk.json").read_text())["context"]
     runs: dict[str, list[float]] = {}
     for run in range(SYNTH_RUNS):
         environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(OUT / f"phases-{run}")}
@@ -308,7 +309,42 @@ def synth_breakdown() -> list[Row]:
         )
         for name, seconds in json.loads(finished.stdout.splitlines()[-1]).items():
             runs.setdefault(name, []).append(seconds)
-    return [(f"  app.py: {name}", f"{statistics.median(times):.2f} s", "", None) for name, times in runs.items()]
+    return [(f"  {label}: {name}", f"{statistics.median(times):.2f} s", "", None) for name, times in runs.items()]
+
+
+# Listed client accounts: one client stack each, and one account id each in the
+# resource policy (which holds at least 400).
+ACCOUNT_COUNTS = (1, 40, 400)
+
+
+def synth_by_client_accounts() -> list[Row]:
+    """app.py with 1, 40 and 400 client accounts, interleaved: time and the peak
+    resident memory of its largest process (python, or jsii's node), then where the
+    time goes at the largest count."""
+    base = json.loads((ROOT / "cdk.json").read_text())["context"]
+    contexts = {n: {**base, "client_accounts": [f"{400000000000 + i:012d}" for i in range(n)]} for n in ACCOUNT_COUNTS}
+    seconds: dict[int, list[float]] = {n: [] for n in ACCOUNT_COUNTS}
+    memory: dict[int, list[int]] = {n: [] for n in ACCOUNT_COUNTS}
+    for run in range(SYNTH_RUNS):
+        for n, context in contexts.items():
+            environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(OUT / f"accounts-{n}-{run}")}
+            started = time.perf_counter()
+            child = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds[n].append(time.perf_counter() - started)
+            memory[n].append(usage.ru_maxrss)  # KiB on Linux
+            if status != 0:
+                raise RuntimeError(f"app.py failed with {n} client accounts")
+    rows: list[Row] = [
+        (
+            f"synth with {n} client account{'s' if n > 1 else ''} ({n} client stack{'s' if n > 1 else ''})",
+            f"{statistics.median(seconds[n]):.2f} s",
+            f"peak RSS {statistics.median(memory[n]) / 1024:.0f} MB",
+            None,
+        )
+        for n in ACCOUNT_COUNTS
+    ]
+    return rows + synth_breakdown(contexts[ACCOUNT_COUNTS[-1]], f"{ACCOUNT_COUNTS[-1]} accounts")
 
 
 # Each function's asset as synth wrote it (the backend's with its bundled packages),
