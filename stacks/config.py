@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.context_values import (
+    DeniedPrincipals,
     ACCESS_MODE_DESCRIPTION,
     ACCESS_MODES,
     API_ID_PATTERN,
@@ -30,6 +31,7 @@ from stacks.context_values import (
     is_unset,
     parse_access_mode,
     parse_account,
+    parse_denied_principals,
     parse_accounts,
     parse_api_id,
     parse_backend_function_arn,
@@ -69,6 +71,7 @@ __all__ = [
     "AppConfig",
     "ClientNetwork",
     "ConfigError",
+    "DeniedPrincipals",
 ]
 
 
@@ -86,6 +89,8 @@ class Admission:
     extra_principal_arns: tuple[str, ...] = ()
     org_id: str | None = None
     org_paths: tuple[str, ...] = ()
+    # Refused whatever the rest admits.
+    denied: DeniedPrincipals = DeniedPrincipals()
 
     @property
     def principal_arns(self) -> tuple[str, ...]:
@@ -137,6 +142,8 @@ class AppConfig:
     org_rollout: OrgRollout | None = None
     # An existing function in the API account to answer the routes, instead of the service's backend code.
     backend_function_arn: str | None = None
+    # Cut off now, whatever admits them: an explicit Deny in every mode.
+    denied_principals: DeniedPrincipals = DeniedPrincipals()
     # The API's routes, health route and backend code, as stacks/routes.py declares them.
     service: Service = SERVICE
 
@@ -166,6 +173,7 @@ class AppConfig:
             extra_principal_arns=self.allowed_principal_arns,
             org_id=self.org_id,
             org_paths=self.org_paths,
+            denied=self.denied_principals,
         )
 
     @property
@@ -176,7 +184,13 @@ class AppConfig:
         if self.access_mode == RESOURCE_POLICY:
             return self.admission
         if self.endpoint_type == PRIVATE:
-            return Admission(self.api_region.partition, self.api_account, self.names.invoker_role, (self.api_account,))
+            return Admission(
+                self.api_region.partition,
+                self.api_account,
+                self.names.invoker_role,
+                (self.api_account,),
+                denied=self.denied_principals,
+            )
         return None
 
     @property
@@ -294,4 +308,5 @@ class AppConfig:
             authorizer_id=authorizer_id,
             org_rollout=org_rollout,
             backend_function_arn=parse_backend_function_arn(get("backend_function_arn"), api_account, api_region),
+            denied_principals=parse_denied_principals(get("denied_principals"), api_region.partition),
         )

@@ -75,6 +75,7 @@ KNOWN_KEYS = (
     "authorizer_region",
     "authorizer_id",
     "backend_function_arn",
+    "denied_principals",
     *ORG_ROLLOUT_KEYS,
 )
 # Keys without a default: synth stops when one is missing.
@@ -268,6 +269,37 @@ def parse_accounts(value: Any, *, required: bool = True) -> tuple[str, ...]:
     if not items and required:
         raise ConfigError(key, value, "at least one 12-digit account id")
     return tuple(parse_account(key, item) for item in items)
+
+
+@dataclass(frozen=True)
+class DeniedPrincipals:
+    """Callers cut off whatever admits them: role ARNs (or patterns) and whole accounts."""
+
+    role_arns: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.role_arns or self.accounts)
+
+
+def parse_denied_principals(value: Any, partition: str) -> DeniedPrincipals:
+    key = "denied_principals"
+    roles, accounts = [], []
+    for item in parse_list(key, value, "role ARNs or 12-digit account ids"):
+        if isinstance(item, str) and ACCOUNT_PATTERN.fullmatch(item):
+            accounts.append(item)
+            continue
+        parts = ROLE_ARN_PATTERN.fullmatch(item) if isinstance(item, str) else None
+        if parts is None or parts["partition"] != partition or parts["account"] == "*":
+            raise ConfigError(
+                key,
+                item,
+                f"a 12-digit account id (to cut off the whole account) or an IAM role ARN in partition {partition} "
+                f"with its account, such as arn:{partition}:iam::444455556666:role/orders-api-requestor-prod-eu-west-1 "
+                "(* and ? are wildcards in the name)",
+            )
+        roles.append(item)
+    return DeniedPrincipals(tuple(roles), tuple(accounts))
 
 
 def parse_role_arns(value: Any, partition: str, org_id: str | None, *, rolled_out: bool = False) -> tuple[str, ...]:

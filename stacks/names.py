@@ -51,6 +51,11 @@ class Names:
         return f"{self.service}-api-authz-{self.stage}-{self.api_region}"
 
     @property
+    def denied_parameter(self) -> str:
+        """The SSM parameter the authorizer reads its deny list from (lambda-authorizer mode)."""
+        return f"/{self.service}-api/{self.stage}/denied-principals"
+
+    @property
     def stack_set(self) -> str:
         return f"{self.requestor_role_prefix}-{self.stage}"
 

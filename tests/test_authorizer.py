@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,12 +21,40 @@ from lambda_src.authorizer import handler as authorizer
 from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, STRANGER, run_as
 from tests.fake_sts import FakeSts
+from stacks.api.central_authorizer import RESULTS_CACHE_TTL
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble, echo_backend
 
 API_ID = "a1b2c3d4e5"
 REQUESTOR_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
 METHOD_ARN = f"arn:aws:execute-api:eu-west-1:111122223333:{API_ID}/prod/GET/orders/123"
 STAGE_ROUTES = f"arn:aws:execute-api:eu-west-1:111122223333:{API_ID}/prod/*"
+
+
+class FakeSsm:
+    """The deny list's SSM parameter, as GetParameter answers it; `unreachable` makes it fail."""
+
+    def __init__(self, entries: list[str]) -> None:
+        self.value = json.dumps(entries)
+        self.reads: list[str] = []
+        self.unreachable = False
+
+    def get_parameter(self, Name: str) -> dict[str, Any]:  # noqa: N803 (boto3's argument name)
+        self.reads.append(Name)
+        if self.unreachable:
+            raise EndpointConnectionError(endpoint_url="https://ssm.eu-west-1.amazonaws.com/")
+        return {"Parameter": {"Name": Name, "Type": "String", "Value": self.value}}
+
+
+DENY_LIST = "/orders-api/prod/denied-principals"
+
+
+@pytest.fixture(autouse=True)
+def ssm(monkeypatch: pytest.MonkeyPatch) -> FakeSsm:
+    fake = FakeSsm([])
+    monkeypatch.setattr(authorizer, "_ssm", fake)
+    monkeypatch.setattr(authorizer, "_deny_list", None)
+    monkeypatch.setenv("DENIED_PARAMETER", DENY_LIST)
+    return fake
 
 
 @pytest.fixture
@@ -314,3 +343,87 @@ def test_a_role_whose_name_only_starts_with_an_admitted_ones_is_denied(sts: Fake
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert answer["principalId"] == f"arn:aws:iam::444455556666:role/{longer_name}"
     assert len(sts.received) == 1  # STS vouched for the caller: the decision is the admission list's
+
+
+# The deny list: a caller on it is refused with a valid token; it bites within
+# DENY_LIST_TTL_SECONDS of a change (plus API Gateway's cache of earlier answers).
+STRANGER_ROLE = "arn:aws:iam::777788889999:role/some-other-role"
+
+
+@pytest.fixture
+def two_admitted(sts: FakeSts, monkeypatch: pytest.MonkeyPatch) -> FakeSts:
+    monkeypatch.setenv("ADMITTED_PRINCIPALS", json.dumps([REQUESTOR_ROLE, STRANGER_ROLE]))
+    return sts
+
+
+def effect(answer: dict[str, Any]) -> str:
+    return answer["policyDocument"]["Statement"][0]["Effect"]
+
+
+@pytest.mark.parametrize(
+    ("denied", "requestor_effect", "stranger_effect"),
+    [
+        ([REQUESTOR_ROLE], "Deny", "Allow"),
+        (["arn:aws:iam::444455556666:role/orders-api-*"], "Deny", "Allow"),
+        (["777788889999"], "Allow", "Deny"),
+        ([], "Allow", "Allow"),
+    ],
+)
+def test_a_denied_caller_with_a_valid_token_is_refused_and_the_others_admitted(
+    two_admitted: FakeSts, ssm: FakeSsm, denied: list[str], requestor_effect: str, stranger_effect: str
+) -> None:
+    ssm.value = json.dumps(denied)
+    assert (effect(authorize(token_of(REQUESTOR))), effect(authorize(token_of(STRANGER)))) == (requestor_effect, stranger_effect)
+    assert ssm.reads == [DENY_LIST]  # once for both calls
+
+
+def test_a_change_to_the_deny_list_bites_once_it_is_read_again(
+    sts: FakeSts, ssm: FakeSsm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: clock[0])
+    token = token_of()
+    assert effect(authorize(token)) == "Allow"
+    ssm.value = json.dumps([REQUESTOR_ROLE])
+    clock[0] += authorizer.DENY_LIST_TTL_SECONDS - 1
+    assert effect(authorize(token)) == "Allow" and len(ssm.reads) == 1  # the list read a moment ago
+    clock[0] += 1
+    assert effect(authorize(token)) == "Deny" and len(ssm.reads) == 2
+
+
+def test_a_revocation_bites_within_six_minutes_api_gateways_cache_included() -> None:
+    # README ("Cutting a caller off"): at most 6 minutes after `make revoke`.
+    assert RESULTS_CACHE_TTL.to_seconds() + authorizer.DENY_LIST_TTL_SECONDS <= 6 * 60
+
+
+@pytest.mark.parametrize("problem", ["unreachable", '{"not": "a list"}', "not json", "[42]"])
+def test_a_deny_list_that_cannot_be_read_lets_nobody_in(sts: FakeSts, ssm: FakeSsm, problem: str) -> None:
+    if problem == "unreachable":
+        ssm.unreachable = True
+    else:
+        ssm.value = problem
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token_of())
+
+
+def test_each_decision_is_logged_with_its_reason_and_never_the_token(
+    two_admitted: FakeSts, ssm: FakeSsm, caplog: pytest.LogCaptureFixture
+) -> None:
+    ssm.value = json.dumps(["777788889999"])
+    tokens = [token_of(REQUESTOR), token_of(STRANGER), "iam-identity-v1.forged"]
+    authorize(tokens[0])
+    authorize(tokens[1])
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(tokens[2])
+    records = [record for record in caplog.records if record.message == "decision"]
+    assert [(r.decision, r.reason) for r in records] == [
+        ("allow", "admitted"),
+        ("deny", "on the deny list"),
+        ("unauthorized", "malformed token"),
+    ]
+    assert [(r.callerArn, r.callerAccount) for r in records[:2]] == [
+        (REQUESTOR.principal_arn, "444455556666"),
+        (STRANGER.principal_arn, "777788889999"),
+    ]
+    logged = " ".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert not any(token.split(".", 1)[1][:40] in logged for token in tokens)

@@ -93,8 +93,13 @@ CHECKOV_SKIPPED = {
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
+# Every statement a deny list adds (resource policy, invoker trust and sessions, the
+# authorizer's parameter) is scanned too.
+DENIED = {"denied_principals": "777788889999,arn:aws:iam::444455556666:role/team-*"}
+
+
 def synthesize_to(out_dir: pathlib.Path, mode: str, break_it: bool = False) -> None:
-    app = cdk_app.new_app(context=suite_context(**MODES[mode]), outdir=str(out_dir))
+    app = cdk_app.new_app(context=suite_context(**MODES[mode], **DENIED), outdir=str(out_dir))
     stacks = cdk_app.build_stacks(app, cdk_app.load_config(app))
     if break_it:
         stacks.api.backend_function.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))

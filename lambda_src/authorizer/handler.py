@@ -15,8 +15,16 @@ Any malformed token, STS refusal or outage answers Unauthorized (401); an unadmi
 caller gets a Deny (403). Nothing else raises, and nothing but an admitted caller is
 ever allowed. Standard library and urllib3 only.
 
+A caller on the deny list (DENIED_PARAMETER: an SSM parameter holding a JSON list of
+role ARNs or patterns and 12-digit account ids) gets a Deny even with a valid token;
+the list is read at most every DENY_LIST_TTL_SECONDS, so a change bites within that,
+plus API Gateway's cache of earlier answers. If it cannot be read, nobody is let in.
+Each decision is logged as a structured record (decision, reason, caller; never the
+token).
+
 Environment: API_ID, API_ACCOUNT, API_REGION, STAGE, PARTITION (aws), PARTITION_DOMAIN
-(amazonaws.com), ADMITTED_PRINCIPALS (a JSON list of role ARNs and ArnLike patterns).
+(amazonaws.com), ADMITTED_PRINCIPALS (a JSON list of role ARNs and ArnLike patterns),
+DENIED_PARAMETER (the deny list's SSM parameter name).
 """
 
 from __future__ import annotations
@@ -28,11 +36,14 @@ import json
 import logging
 import os
 import re
+import time
 import urllib.parse
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 
 import urllib3
+from botocore.config import Config
+from botocore.session import get_session
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -63,13 +74,23 @@ STS_NAMESPACE = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 # STS is on the way of every call that misses the authorizer's cache: short timeouts.
 STS_TIMEOUT = urllib3.Timeout(connect=1.0, read=2.0)
 HTTP = urllib3.PoolManager(retries=False)
+# How long a deny list read from SSM is used before it is read again: a principal added
+# to it is refused within this, plus API Gateway's cache of the authorizer's answers.
+DENY_LIST_TTL_SECONDS = 60
+SSM_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# (read at, as time.monotonic(); role patterns; accounts), or None before the first read.
+_deny_list: tuple[float, list[re.Pattern[str]], frozenset[str]] | None = None
+_ssm: Any = None
 
 
 class Unauthorized(Exception):
-    """The token proves nothing; API Gateway answers 401 to this exact message."""
+    """The token proves nothing; API Gateway answers 401 to this exact message.
+    `reason` is for the log only."""
 
-    def __init__(self) -> None:
+    def __init__(self, reason: str = "malformed token") -> None:
         super().__init__("Unauthorized")
+        self.reason = reason
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -78,15 +99,43 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         token = event.get("authorizationToken") if isinstance(event, dict) else None
         url = presigned_url(token, settings)
         caller_arn, caller_account = ask_sts(url, settings["api_id"])
-    except Unauthorized:
+        denied_roles, denied_accounts = deny_list(settings["denied_parameter"])
+    except Unauthorized as refused:
+        logger.info("decision", extra={"decision": "unauthorized", "reason": refused.reason})
         raise
     except Exception:  # a fault of ours or the environment's: never an Allow
         logger.exception("authorizer fault")
         raise Unauthorized() from None
     role_arn = role_of(caller_arn)
+    denied = caller_account in denied_accounts or (
+        role_arn is not None and any(pattern.fullmatch(role_arn) for pattern in denied_roles)
+    )
     admitted = role_arn is not None and any(pattern.fullmatch(role_arn) for pattern in settings["admitted"])
-    logger.info("caller", extra={"callerArn": caller_arn, "admitted": admitted})
-    return policy(role_arn or caller_arn, caller_arn, caller_account, admitted, settings)
+    reason = "on the deny list" if denied else "admitted" if admitted else "not admitted"
+    decision = {"decision": "allow" if admitted and not denied else "deny", "reason": reason}
+    logger.info("decision", extra={**decision, "callerArn": caller_arn, "callerAccount": caller_account})
+    return policy(role_arn or caller_arn, caller_arn, caller_account, admitted and not denied, settings)
+
+
+def deny_list(parameter: str) -> tuple[list[re.Pattern[str]], frozenset[str]]:
+    """The denied role patterns and accounts, read from SSM at most every
+    DENY_LIST_TTL_SECONDS; unreadable or malformed, it lets nobody in."""
+    global _deny_list, _ssm
+    if _deny_list is not None and time.monotonic() - _deny_list[0] < DENY_LIST_TTL_SECONDS:
+        return _deny_list[1], _deny_list[2]
+    try:
+        if _ssm is None:
+            _ssm = get_session().create_client("ssm", config=SSM_CONFIG)
+        entries = json.loads(_ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+        if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+            raise ValueError("not a JSON list of strings")
+    except Exception as error:
+        logger.error("deny list unreadable", extra={"parameter": parameter, "error": type(error).__name__})
+        raise Unauthorized("deny list unreadable") from None
+    accounts = frozenset(entry for entry in entries if ACCOUNT_ID.fullmatch(entry))
+    roles = [_arn_like(entry) for entry in entries if entry not in accounts]
+    _deny_list = (time.monotonic(), roles, accounts)
+    return roles, accounts
 
 
 def _settings(environ: Any) -> dict[str, Any]:
@@ -99,6 +148,7 @@ def _settings(environ: Any) -> dict[str, Any]:
         "partition": environ["PARTITION"],
         "domain": environ["PARTITION_DOMAIN"],
         "admitted": [_arn_like(pattern) for pattern in admitted],
+        "denied_parameter": environ["DENIED_PARAMETER"],
     }
 
 
@@ -176,18 +226,17 @@ def ask_sts(url: str, api_id: str) -> tuple[str, str]:
         )
     except urllib3.exceptions.HTTPError:
         logger.warning("sts unreachable")
-        raise Unauthorized() from None
+        raise Unauthorized("sts unreachable") from None
     if response.status != 200:
-        logger.info("sts refused the token", extra={"status": response.status})
-        raise Unauthorized()
+        raise Unauthorized(f"sts refused the token ({response.status})")
     try:
         result = ElementTree.fromstring(response.data).find(f"{STS_NAMESPACE}GetCallerIdentityResult")
         arn = result.findtext(f"{STS_NAMESPACE}Arn")
         account = result.findtext(f"{STS_NAMESPACE}Account")
     except (ElementTree.ParseError, AttributeError):
-        raise Unauthorized() from None
+        raise Unauthorized("sts answer unreadable") from None
     if not arn or not account:
-        raise Unauthorized()
+        raise Unauthorized("sts answer unreadable")
     return arn, account
 
 

@@ -9,7 +9,7 @@ from aws_cdk import ArnFormat, CfnResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.api.resource_policy import admitted_principals
+from stacks.api.resource_policy import admitted_principals, denied_statements
 from stacks.config import Admission
 from stacks.names import Names
 from stacks.routes import Route
@@ -21,6 +21,17 @@ from stacks.shared.compliance import acknowledge_path_parameters
 # says another account. IAM replaces the variable with the caller's account: any
 # single-valued global condition key may be used as a policy variable.
 SESSION_NAMED_BY_ITS_ACCOUNT = {"StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"}}
+
+
+def _deny_assuming(sid: str, conditions: dict[str, dict[str, object]]) -> iam.PolicyStatement:
+    # New sessions only: one already issued lasts its hour (README: cutting a caller off).
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+        conditions=conditions,
+    )
 
 
 class InvokerRole(Construct):
@@ -50,6 +61,8 @@ class InvokerRole(Construct):
             max_session_duration=Duration.hours(1),
             description=f"Assumed by the client accounts' requestor roles to invoke the {names.title} API",
         )
+        for statement in denied_statements(admission.denied, _deny_assuming):
+            self.role.assume_role_policy.add_statements(statement)
         # The same ARNs for a REST and an HTTP API: <api id>/<stage>/<METHOD>/<path>.
         stack = Stack.of(self)
 
@@ -68,4 +81,16 @@ class InvokerRole(Construct):
                 resources=[route_arn(route) for route in routes],
             )
         )
+        if admission.denied.accounts:
+            # Sessions already issued last their hour; this refuses them at once. A session's
+            # name starts with its caller's account, which IAM shows in aws:userid.
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="DenyTheDeniedAccountsSessions",
+                    effect=iam.Effect.DENY,
+                    actions=["execute-api:Invoke"],
+                    resources=["*"],
+                    conditions={"StringLike": {"aws:userid": [f"*:{account}-*" for account in admission.denied.accounts]}},
+                )
+            )
         acknowledge_path_parameters(self.role, routes, route_arn)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from aws_cdk import aws_iam as iam
 
-from stacks.config import Admission, ConfigError
+from stacks.config import Admission, ConfigError, DeniedPrincipals
 from stacks.routes import Route
 
 INVOKE = "execute-api:Invoke"
@@ -81,7 +81,7 @@ def _render(
         if source_vpcs
         else []
     )
-    return iam.PolicyDocument(statements=[*admitting, *network])
+    return iam.PolicyDocument(statements=[*denied_statements(admission.denied, _deny), *admitting, *network])
 
 
 def _in_the_organization(routes_of_the_stage: list[str], admission: Admission) -> list[iam.PolicyStatement]:
@@ -141,6 +141,21 @@ def _listed_accounts(routes_of_the_stage: list[str], admission: Admission) -> li
                 "StringEquals": {"aws:PrincipalAccount": admission.api_account},
                 **({"ArnNotLike": {"aws:PrincipalArn": in_the_api_account}} if in_the_api_account else {}),
             },
+        ),
+    ]
+
+
+def denied_statements(
+    denied: DeniedPrincipals, deny: Callable[[str, dict[str, dict[str, object]]], iam.PolicyStatement]
+) -> list[iam.PolicyStatement]:
+    """The explicit Deny of `denied_principals`, one statement per kind (a statement's
+    conditions must all hold), for a resource policy here and the invoker role's trust."""
+    return [
+        *([deny("DenyTheDeniedRoles", {"ArnLike": {"aws:PrincipalArn": list(denied.role_arns)}})] if denied.role_arns else []),
+        *(
+            [deny("DenyTheDeniedAccounts", {"StringEquals": {"aws:PrincipalAccount": list(denied.accounts)}})]
+            if denied.accounts
+            else []
         ),
     ]
 
