@@ -50,7 +50,7 @@ pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) "$(2)")
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
-.PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org smoke destroy-client destroy-authorizer destroy-api
+.PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org smoke revoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
@@ -135,6 +135,14 @@ smoke: setup
 	$(need-profile)
 	$(SYNTH)
 	stack=$(call pick,smoke,$(STACK)) && $(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $$stack
+
+# Cut one caller off now (PRINCIPAL: a role ARN or an account id). lambda-authorizer
+# mode: the deny list in the security account (PROFILE), no deploy; otherwise the steps.
+PRINCIPAL ?=
+revoke: setup
+	$(need-profile)
+	$(SYNTH)
+	$(VENV)/bin/python -m tools.revoke --profile $(PROFILE) --principal "$(PRINCIPAL)"
 
 # Tear down in reverse order: the client stacks first, then the API.
 destroy-client: setup

@@ -1,0 +1,108 @@
+"""`make revoke` against stubbed AWS APIs (botocore's Stubber) and a synthesized app."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.conftest import MODES, synthesize
+from tools import revoke
+
+SECURITY_ACCOUNT = MODES["lambda-authorizer"]["authorizer_account"]
+DENIED_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def authorizer_out(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    out = tmp_path_factory.mktemp("authorizer")
+    synthesize(out, **MODES["lambda-authorizer"])
+    return out
+
+
+class StubbedSession:
+    def __init__(self) -> None:
+        self.clients = {
+            name: boto3.client(name, region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+            for name in ("sts", "ssm")
+        }
+        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
+
+    def client(self, name: str) -> Any:
+        return self.clients[name]
+
+
+@pytest.fixture
+def session() -> Iterator[StubbedSession]:
+    stubbed = StubbedSession()
+    for stub in stubbed.stubs.values():
+        stub.activate()
+    yield stubbed
+    for stub in stubbed.stubs.values():
+        stub.assert_no_pending_responses()
+
+
+def answers(session: StubbedSession, account: str, entries: list[str], parameter: str) -> None:
+    session.stubs["sts"].add_response(
+        "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
+    )
+    if account == SECURITY_ACCOUNT:
+        session.stubs["ssm"].add_response(
+            "get_parameter", {"Parameter": {"Name": parameter, "Value": json.dumps(entries)}}, {"Name": parameter}
+        )
+
+
+def test_the_deny_list_is_found_in_the_synthesized_authorizer_stack(authorizer_out: pathlib.Path) -> None:
+    assert revoke.deny_list_of(authorizer_out) == revoke.DenyList("/orders-api/prod/denied-principals", SECURITY_ACCOUNT, "eu-west-1")
+
+
+def test_revoking_adds_the_principal_to_the_list_and_says_when_it_bites(
+    authorizer_out: pathlib.Path, session: StubbedSession
+) -> None:
+    deny_list = revoke.deny_list_of(authorizer_out)
+    answers(session, SECURITY_ACCOUNT, ["777788889999"], deny_list.parameter)
+    session.stubs["ssm"].add_response(
+        "put_parameter",
+        {"Version": 2},
+        {"Name": deny_list.parameter, "Value": json.dumps(["777788889999", DENIED_ROLE]), "Type": "String", "Overwrite": True},
+    )
+    lines = revoke.revoke(session, deny_list, DENIED_ROLE)
+    assert lines[0].startswith(f"Added {DENIED_ROLE} to /orders-api/prod/denied-principals: refused within 6 minutes")
+    assert "Add it to denied_principals in cdk.json too" in lines[1]
+
+
+def test_a_principal_on_the_list_already_changes_nothing(authorizer_out: pathlib.Path, session: StubbedSession) -> None:
+    deny_list = revoke.deny_list_of(authorizer_out)
+    answers(session, SECURITY_ACCOUNT, [DENIED_ROLE], deny_list.parameter)
+    assert revoke.revoke(session, deny_list, DENIED_ROLE) == [
+        f"{DENIED_ROLE} is on the deny list already (/orders-api/prod/denied-principals); nothing changed."
+    ]
+
+
+def test_a_profile_of_another_account_changes_nothing(authorizer_out: pathlib.Path, session: StubbedSession) -> None:
+    answers(session, "111122223333", [], "")
+    with pytest.raises(revoke.RevokeError, match=f"the profile is for account 111122223333; the deny list is in the security account {SECURITY_ACCOUNT}"):
+        revoke.revoke(session, revoke.deny_list_of(authorizer_out), DENIED_ROLE)
+
+
+@pytest.mark.parametrize("principal", ["", "4444-5555-6666", "arn:aws:iam::*:role/x"])
+def test_a_bad_principal_is_refused_before_anything_is_read(
+    authorizer_out: pathlib.Path, principal: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert revoke.main(["--profile", "security", "--principal", principal, "--out-dir", str(authorizer_out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("revoke did not run: PRINCIPAL ")
+    assert "a 12-digit account id (to cut off the whole account) or an IAM role ARN" in error
+
+
+def test_without_an_authorizer_it_gives_the_exact_steps(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    synthesize(tmp_path, **MODES["assume-role"])
+    assert revoke.main(["--profile", "api", "--principal", "777788889999", "--out-dir", str(tmp_path)]) == 2
+    steps = capsys.readouterr().out
+    assert "add 777788889999 to denied_principals in cdk.json" in steps
+    assert "make deploy-api PROFILE=<API account profile>" in steps
