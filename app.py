@@ -19,6 +19,8 @@ from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
+from stacks.operations.api_operations import ApiOperations
+from stacks.operations.function_operations import AuthorizerOperations, RequestorOperations
 from stacks.org.client_stackset import ClientStackSet
 from stacks.org.guard_stack import OrgGuardStack
 from stacks.shared.bundling import NotSetUp
@@ -95,7 +97,18 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
             "client side out with client_org_units (a StackSet and a service control policy that lets only it "
             "create or change that role), or list client_accounts instead of org_id.",
         )
+    _operate(built, config)
     return built
+
+
+def _operate(built: BuiltStacks, config: AppConfig) -> None:
+    """Each account's alarms, to a topic of its own; who calls; the API's dashboard."""
+    api = built.api
+    ApiOperations(api, "Operations", config=config, api_id=api.api.api_id, access_logs=api.api.access_logs, backend=api.backend)
+    if built.authorizer is not None:
+        AuthorizerOperations(built.authorizer, "Operations", config=config, authorizer=built.authorizer.authorizer)
+    for client in built.clients:
+        RequestorOperations(client, "Operations", config=config, requestor=client.requestor)
 
 
 def _wired_to(api_stack: ApiStack, config: AppConfig) -> AppConfig:

@@ -31,6 +31,7 @@ from stacks.context_values import (
     is_unset,
     parse_access_mode,
     parse_account,
+    parse_alarm_email,
     parse_denied_principals,
     parse_accounts,
     parse_api_id,
@@ -144,6 +145,8 @@ class AppConfig:
     backend_function_arn: str | None = None
     # Cut off now, whatever admits them: an explicit Deny in every mode.
     denied_principals: DeniedPrincipals = DeniedPrincipals()
+    # Subscribed to each account's alarm topic.
+    alarm_email: str | None = None
     # The API's routes, health route and backend code, as stacks/routes.py declares them.
     service: Service = SERVICE
 
@@ -309,4 +312,5 @@ class AppConfig:
             org_rollout=org_rollout,
             backend_function_arn=parse_backend_function_arn(get("backend_function_arn"), api_account, api_region),
             denied_principals=parse_denied_principals(get("denied_principals"), api_region.partition),
+            alarm_email=parse_alarm_email(get("alarm_email")),
         )

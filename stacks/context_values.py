@@ -76,6 +76,7 @@ KNOWN_KEYS = (
     "authorizer_id",
     "backend_function_arn",
     "denied_principals",
+    "alarm_email",
     *ORG_ROLLOUT_KEYS,
 )
 # Keys without a default: synth stops when one is missing.
@@ -269,6 +270,17 @@ def parse_accounts(value: Any, *, required: bool = True) -> tuple[str, ...]:
     if not items and required:
         raise ConfigError(key, value, "at least one 12-digit account id")
     return tuple(parse_account(key, item) for item in items)
+
+
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def parse_alarm_email(value: Any) -> str | None:
+    if is_unset(value):
+        return None
+    if not isinstance(value, str) or not EMAIL_PATTERN.fullmatch(value):
+        raise ConfigError("alarm_email", value, "an email address such as oncall@example.com (one; more can subscribe to the topic)")
+    return value
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ API_GATEWAY_DERIVED = {
     "$context.responseLatency", "$context.integrationLatency", "$context.error.responseType",
     "$context.authenticate.status", "$context.authorize.status",
     # Set by the central authorizer from what STS vouched for (ARNs admit no quote).
-    "$context.authorizer.principalId", "$context.authorizer.callerArn",
+    "$context.authorizer.principalId", "$context.authorizer.callerArn", "$context.authorizer.callerAccount",
 }
 
 
@@ -302,4 +302,4 @@ def test_outputs_say_what_was_deployed(template: Template, name: str, value: obj
 def test_no_other_outputs_but_those_the_consumers_read(template: Template) -> None:
     # The consumers' reads (Publish...) are tested in test_deploy_time_wiring.
     named = {name for name in template.find_outputs("*") if not name.startswith("Publish")}
-    assert named == {"ApiId", "ApiUrl", "ApiAccount", "ApiRegion", "Stage", "ApiType", "EndpointType", "AccessMode"}
+    assert named == {"ApiId", "ApiUrl", "ApiAccount", "ApiRegion", "Stage", "ApiType", "EndpointType", "AccessMode", "AlarmTopicArn"}

@@ -115,7 +115,8 @@ def test_outputs_name_the_function_and_role(template: Template) -> None:
     template.has_output("ApiType", {"Value": "rest"})
     template.has_output("EndpointType", {"Value": "regional"})
     template.has_output("AccessMode", {"Value": "resource-policy"})
-    assert set(template.find_outputs("*")) == {"RequestorFunctionName", "RequestorRoleArn", "ApiType", "EndpointType", "AccessMode"}
+    outputs = {"RequestorFunctionName", "RequestorRoleArn", "ApiType", "EndpointType", "AccessMode", "AlarmTopicArn"}
+    assert set(template.find_outputs("*")) == outputs
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,7 @@ REST_ACCESS_LOG_FIELDS = {
     # lambda-authorizer mode: the caller the central authorizer proved with STS.
     "authorizerPrincipalId": "$context.authorizer.principalId",
     "authorizerCallerArn": "$context.authorizer.callerArn",
+    "authorizerCallerAccount": "$context.authorizer.callerAccount",
 }
 HTTP_ACCESS_LOG_FIELDS = {
     **_CALLER,
