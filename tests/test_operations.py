@@ -14,7 +14,8 @@ from aws_cdk.assertions import Template
 from stacks.api.access_logs import HTTP_ACCESS_LOG_FIELDS, REST_ACCESS_LOG_FIELDS
 from stacks.config import ConfigError
 from stacks.operations import api_operations
-from tests.conftest import CLIENT_STACK, MODES, SynthesizedApp, config_from, synthesize
+from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, SynthesizedApp, config_from, synthesize
+from tools import dashboard_picture
 
 API_MODES = [mode for mode in MODES]
 CLIENT_MODES = [mode for mode in MODES if mode != "org-rollout"]
@@ -236,3 +237,10 @@ def test_each_client_account_alarms_on_its_requestors_failed_calls(synths: dict[
     (failed,) = resources(client, "AWS::Logs::MetricFilter").values()
     assert '$.message = "api call"' in failed["Properties"]["FilterPattern"]
     assert "$.signed IS TRUE" in failed["Properties"]["FilterPattern"]  # not the unsigned probe of compare_unsigned
+
+
+def test_the_readmes_picture_of_the_dashboard_is_drawn_from_its_definition() -> None:
+    # Redraw it after changing the dashboard: make synth, then
+    # python -m tools.dashboard_picture cdk.out/ApiStack.template.json docs/dashboard.svg
+    drawn = dashboard_picture.svg(dashboard_picture.dashboard_body(synthesize().api.to_json()))
+    assert (PROJECT_ROOT / "docs" / "dashboard.svg").read_text() == drawn
