@@ -4,6 +4,7 @@ assume exactly it, and the requestor assuming it with a stubbed STS."""
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections.abc import Iterator
 
@@ -13,8 +14,11 @@ from botocore.stub import Stubber
 
 from lambda_src.requestor import handler as requestor
 from tests.callers import REQUESTOR, lambda_context
+from stacks.config import ConfigError
 from tests.conftest import SERVICES, SynthesizedApp, synthesize
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble
+from tests.iam import local_check_authorization_full
+from tests.iam import role as role_node
 from tests.invoker import CONTEXT, INVOKER, INVOKER_ARN, expect_assume_role, invoker_gateway
 
 @pytest.fixture(scope="module", params=sorted(SERVICES))
@@ -40,11 +44,10 @@ def test_invoker_role_is_trusted_only_by_the_requestor_roles(synth: SynthesizedA
                     {
                         "Action": "sts:AssumeRole",
                         "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                        "Principal": {"AWS": "*"},
                         "Condition": {
-                            "ArnLike": {
-                                "aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]
-                            },
+                            "ArnLike": {"aws:PrincipalArn": synth.requestor_role_pattern},
+                            "StringEquals": {"aws:PrincipalAccount": ["444455556666"]},
                             "StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"},
                         },
                     }
@@ -199,3 +202,51 @@ def test_sts_is_called_through_its_vpc_endpoint_when_one_is_named(monkeypatch: p
     monkeypatch.setattr(requestor, "_sts_client", None)
     with pytest.raises(requestor.InvalidInput, match="STS_ENDPOINT_URL is 'sts.example'"):
         requestor._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": "sts.example"})
+
+
+# Who may assume the invoker role, by IAM's rules (principalmapper), with the accounts
+# listed once (aws:PrincipalAccount) and an extra pattern in an account of its own.
+TRUSTING = {"access_mode": "assume-role", "client_accounts": "444455556666,777788889999",
+            "allowed_principal_arns": "arn:aws:iam::222233334444:role/team-*"}  # fmt: skip
+EVERY_ACTION = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.fixture(scope="module")
+def trusting() -> SynthesizedApp:
+    return synthesize(**TRUSTING)
+
+
+@pytest.mark.parametrize(
+    ("caller", "trusted"),
+    [
+        ("arn:aws:iam::444455556666:role/<requestor>", True),
+        ("arn:aws:iam::777788889999:role/<requestor>", True),
+        ("arn:aws:iam::999900001111:role/<requestor>", False),  # not listed
+        ("arn:aws:iam::111122223333:role/<requestor>", False),  # the API's own account, not listed
+        ("arn:aws:iam::222233334444:role/team-builder", True),  # the extra pattern
+        ("arn:aws:iam::222233334444:role/<requestor>", False),  # its account is named by the pattern only
+        ("arn:aws:iam::444455556666:role/team/<requestor>", False),  # a path makes another ARN
+        ("arn:aws:iam::444455556666:role/<requestor>-evil", False),
+        ("arn:aws:iam::444455556666:role/team-builder", False),
+    ],
+)
+def test_exactly_the_admitted_roles_may_assume_the_invoker_role(trusting: SynthesizedApp, caller: str, trusted: bool) -> None:
+    caller = caller.replace("<requestor>", trusting.names.requestor_role)
+    account = caller.split(":")[4]
+    (role,) = [
+        r for r in trusting.api.find_resources("AWS::IAM::Role").values() if r["Properties"].get("RoleName") == trusting.names.invoker_role
+    ]
+    # principalmapper does not expand policy variables in condition values: as IAM would.
+    trust = json.loads(json.dumps(role["Properties"]["AssumeRolePolicyDocument"]).replace("${aws:PrincipalAccount}", account))
+    invoker = f"arn:aws:iam::111122223333:role/{trusting.names.invoker_role}"
+    context = {"sts:RoleSessionName": f"{account}-requestor"}
+    assert local_check_authorization_full(role_node(caller, EVERY_ACTION), "sts:AssumeRole", invoker, context, trust, "111122223333") is trusted
+
+
+def test_a_hundred_accounts_fit_the_trust_policy_and_too_many_stop_synth_saying_why() -> None:
+    synthesize(access_mode="assume-role", client_accounts=[f"{400000000000 + n:012d}" for n in range(100)])
+    with pytest.raises(ConfigError) as raised:
+        synthesize(access_mode="assume-role", client_accounts=[f"{400000000000 + n:012d}" for n in range(150)])
+    assert raised.value.key == "client_accounts"
+    assert "the invoker role's trust policy would be" in str(raised.value)
+    assert "over IAM's default limit of 2048" in str(raised.value) and "org_id" in str(raised.value)

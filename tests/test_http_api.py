@@ -114,11 +114,10 @@ def test_the_invoker_role_is_trusted_by_the_admitted_requestor_roles_only(synth:
                         {
                             "Action": "sts:AssumeRole",
                             "Effect": "Allow",
-                            "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                            "Principal": {"AWS": "*"},
                             "Condition": {
-                                "ArnLike": {
-                                    "aws:PrincipalArn": [synth.requestor_role_arn("444455556666")]
-                                },
+                                "ArnLike": {"aws:PrincipalArn": synth.requestor_role_pattern},
+                                "StringEquals": {"aws:PrincipalAccount": ["444455556666"]},
                                 "StringLike": {"sts:RoleSessionName": "${aws:PrincipalAccount}-*"},
                             },
                         }

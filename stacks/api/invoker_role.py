@@ -3,6 +3,7 @@ to call the API, for organizations that allow no resource policies."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from aws_cdk import ArnFormat, CfnResource, Duration, Stack
@@ -10,12 +11,14 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.api.resource_policy import admitted_principals, denied_statements
-from stacks.config import Admission
+from stacks.config import Admission, ConfigError
 from stacks.names import Names
 from stacks.routes import Route
-from stacks.shared.compliance import acknowledge_path_parameters
+from stacks.shared.compliance import TRUSTED_BY_CONDITIONS, acknowledge_path_parameters, skip_checkov
 
 
+# IAM's default quota on a role's trust policy, in characters (whitespace not counted).
+TRUST_POLICY_SIZE_LIMIT = 2048
 # Each session is named after the account it comes from, so the API sees which client
 # called (the session name is in the caller's ARN) and no client can take a name that
 # says another account. IAM replaces the variable with the caller's account: any
@@ -31,6 +34,22 @@ def _deny_assuming(sid: str, conditions: dict[str, dict[str, object]]) -> iam.Po
         principals=[iam.AnyPrincipal()],
         actions=["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
         conditions=conditions,
+    )
+
+
+def _trusted(admission: Admission) -> iam.IPrincipal:
+    """The requestor roles: by name in any account of the organization, or by name in
+    each listed account (the account written once, so that a hundred fit)."""
+    if admission.org_id:
+        principals, conditions = admitted_principals(admission)
+        return iam.PrincipalWithConditions(iam.CompositePrincipal(*principals), {**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT})
+    return iam.PrincipalWithConditions(
+        iam.AnyPrincipal(),
+        {
+            "ArnLike": {"aws:PrincipalArn": admission.requestor_role_pattern},
+            "StringEquals": {"aws:PrincipalAccount": list(admission.requestor_accounts)},
+            **SESSION_NAMED_BY_ITS_ACCOUNT,
+        },
     )
 
 
@@ -50,19 +69,38 @@ class InvokerRole(Construct):
         routes: Sequence[Route],
     ) -> None:
         super().__init__(scope, construct_id)
-        principals, conditions = admitted_principals(admission)
         self.role = iam.Role(
             self,
             "Role",
             role_name=names.invoker_role,
-            assumed_by=iam.PrincipalWithConditions(
-                iam.CompositePrincipal(*principals), {**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT}
-            ),
+            assumed_by=_trusted(admission),
             max_session_duration=Duration.hours(1),
             description=f"Assumed by the client accounts' requestor roles to invoke the {names.title} API",
         )
+        skip_checkov(self.role, TRUSTED_BY_CONDITIONS)
+        extra = list(admission.extra_principal_arns)
+        if extra and not admission.org_id:
+            # Roles named by ARN, in a statement of their own: an account named only by a
+            # pattern does not admit its requestor role (as in the resource policy).
+            self.role.assume_role_policy.add_statements(
+                iam.PolicyStatement(
+                    principals=[iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in dict.fromkeys(arn.split(":")[4] for arn in extra)],
+                    actions=["sts:AssumeRole"],
+                    conditions={"ArnLike": {"aws:PrincipalArn": extra}, **SESSION_NAMED_BY_ITS_ACCOUNT},
+                )
+            )
         for statement in denied_statements(admission.denied, _deny_assuming):
             self.role.assume_role_policy.add_statements(statement)
+        size = len(json.dumps(self.role.assume_role_policy.to_json(), separators=(",", ":")))
+        if size > TRUST_POLICY_SIZE_LIMIT:
+            raise ConfigError(
+                "client_accounts",
+                list(admission.requestor_accounts),
+                f"fewer accounts (or allowed_principal_arns, denied_principals): the invoker role's trust policy would "
+                f"be {size} characters, over IAM's default limit of {TRUST_POLICY_SIZE_LIMIT} (each account adds 15). "
+                "Admit your AWS Organization with -c org_id=o-... instead, or raise the account's IAM quota "
+                "'Role trust policy length' and this limit with it",
+            )
         # The same ARNs for a REST and an HTTP API: <api id>/<stage>/<METHOD>/<path>.
         stack = Stack.of(self)
 

@@ -34,6 +34,12 @@ NETWORK_INTERFACES = {
     "and checks these EC2 actions when the function is created; AWS's AWSLambdaVPCAccessExecutionRole grants "
     "them on '*' too, and the Describe actions support no resource-level permissions.",
 }
+TRUSTED_BY_CONDITIONS = {
+    "CKV_AWS_60": "Principal '*' is narrowed by its conditions, which IAM evaluates and checkov does not read: "
+    "the requestor role's name (aws:PrincipalArn) in the listed accounts (aws:PrincipalAccount) or the "
+    "organization (aws:PrincipalOrgID), and session names that start with the caller's account. Each account "
+    "is written once, so that about a hundred fit IAM's 2048-character trust policy.",
+}
 STAGE_CACHE = {
     "CKV_AWS_120": "No caching: answers depend on the signed caller, and a cache would serve one caller's "
     "answer to another.",
