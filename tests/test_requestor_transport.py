@@ -17,7 +17,7 @@ import pytest
 from lambda_src.requestor import handler as requestor
 from lambda_src.requestor import transport
 from stacks.routes import Route
-from tests.gateway_double import MISSING_TOKEN, GatewayDouble
+from tests.gateway_double import MISSING_TOKEN, GatewayDouble, Redirect
 from tests.callers import REQUESTOR, run_as
 
 ECHO_ROUTES = tuple(
@@ -99,6 +99,19 @@ def test_backoff_doubles_up_to_the_cap(gateway: GatewayDouble, delays: list[floa
     gateway.faults = [503] * 6
     assert requestor.handler({"method": "PUT", "path": "/echo", "body": "x"}, None)["attempts"] == 7
     assert delays == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
+
+
+def test_a_redirect_is_the_answer_and_is_never_followed(gateway: GatewayDouble, delays: list[float]) -> None:
+    """A 302 to another host: were it followed, that host would get the request with the
+    session token (urllib3 drops only Authorization on a redirect to another host)."""
+    with GatewayDouble(region="eu-west-1", stage="prod", callers=[REQUESTOR], backend=echo, routes=ECHO_ROUTES) as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost") + "/echo"
+        gateway.faults = [Redirect(elsewhere)]
+        result = requestor.handler({"method": "GET", "path": "/echo"}, None)
+        assert (result["ok"], result["statusCode"], result["attempts"]) == (False, 302, 1)
+        assert result["error"] == "the API answered 302: moved"
+        assert other.received == []  # nothing, signed or not, went to the other host
+        assert len(gateway.received) == 1  # nor a second time to the API
 
 
 def test_a_post_is_never_retried(gateway: GatewayDouble, delays: list[float]) -> None:
@@ -268,6 +281,15 @@ class LongAnswer:
 
     def close(self) -> None:
         self.closed = True
+
+
+@pytest.mark.parametrize("path", ["/./x", "/a/./b", "/.", "/echo/./x"])
+def test_a_dot_segment_is_refused_and_nothing_is_sent(gateway: GatewayDouble, path: str) -> None:
+    """urllib3 and the signer would both drop it, so the call would go to another path
+    than the event names (/echo/./x to /echo/x)."""
+    result = requestor.handler({"method": "GET", "path": path}, None)
+    assert result == {"ok": False, "error": "event.path must not contain '.' or '..' segments"}
+    assert gateway.received == []
 
 
 @pytest.mark.parametrize("declared", [True, False])
