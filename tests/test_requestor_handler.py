@@ -109,6 +109,7 @@ def test_a_malformed_event_gets_an_error_result_naming_the_field(
         ("API_URL", "", "environment variable API_URL is ''"),
         ("API_URL", "http://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod", "environment variable API_URL"),
         ("API_URL", "https://example.com/prod?x=1", "environment variable API_URL"),
+        ("API_URL", "https://user:secret@example.com/prod", "environment variable API_URL"),
         ("API_REGION", "Ireland", "environment variable API_REGION is 'Ireland'"),
         ("API_REGION", "eu-west-1\n", "environment variable API_REGION is 'eu-west-1\\n'"),
         ("API_REGION", "eu-west-1x", "environment variable API_REGION is 'eu-west-1x'"),
@@ -129,3 +130,18 @@ def test_a_misconfigured_function_gets_an_error_result(
 def test_plain_http_is_accepted_only_on_loopback_for_local_tests() -> None:
     target = target_from_environment({"API_URL": "http://127.0.0.1:8080/prod/", "API_REGION": "eu-west-1"})
     assert target == Target(base_url="http://127.0.0.1:8080/prod", region="eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("base_url", "host"),
+    [
+        ("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod", "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"),
+        ("https://API.Example.com:443/prod", "api.example.com"),
+        ("https://api.example.com:8443/prod", "api.example.com:8443"),
+        ("http://127.0.0.1:8080/prod", "127.0.0.1:8080"),
+        ("http://[::1]:8080/prod", "[::1]:8080"),
+    ],
+)
+def test_the_host_header_is_the_one_urllib3_would_send(base_url: str, host: str) -> None:
+    """The requestor sends and signs this Host itself: it must be what the URL names."""
+    assert Target(base_url=base_url, region="eu-west-1").host == host

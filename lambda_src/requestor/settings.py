@@ -15,6 +15,7 @@ SETTINGS = {  # environment variable: (default, minimum, maximum)
     "API_READ_TIMEOUT": (10.0, 0.1, 900.0),
     "API_MAX_ATTEMPTS": (3, 1, 10),
 }
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class InvalidSetting(ValueError):
@@ -32,12 +33,21 @@ class Target(NamedTuple):
     # lambda-authorizer mode: the API id that identity tokens are minted for.
     token_api_id: str | None = None
 
+    @property
+    def host(self) -> str:
+        """The Host header, as botocore's signer and urllib3 derive it from the URL: the
+        host name, and the port unless it is the scheme's default."""
+        parts = urllib.parse.urlsplit(self.base_url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+        return host if parts.port in (None, DEFAULT_PORTS.get(parts.scheme)) else f"{host}:{parts.port}"
+
 
 def target_from_environment(environ: Any) -> Target:
     base_url = environ.get("API_URL", "")
     parts = urllib.parse.urlsplit(base_url)
     is_local_test = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
-    if not (parts.scheme == "https" or is_local_test) or not parts.hostname or parts.query or parts.fragment:
+    has_extras = parts.query or parts.fragment or parts.username is not None
+    if not (parts.scheme == "https" or is_local_test) or not parts.hostname or has_extras:
         raise InvalidSetting(
             f"environment variable API_URL is {base_url!r}: expected the stage's https invoke URL, "
             "such as https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod (set by ClientStack)"

@@ -62,7 +62,8 @@ def call_api(request: Any, target: Any, authorize: Authorize | None, deadline: f
     `authorize` for each attempt or unsigned when it is None, retrying what is safe to
     retry while time is left; report any failure as such."""
     url = request.url(target.base_url)
-    headers = dict(request.headers)
+    # Given, not left to urllib3, so that the signature covers the Host that is sent.
+    headers = {"Host": target.host, **request.headers}
     if target.api_id:
         headers["x-apigw-api-id"] = target.api_id  # signed with the rest
     started = time.perf_counter()
