@@ -24,7 +24,7 @@ from botocore.stub import Stubber
 
 import app as cdk_app
 from app import BuiltStacks
-from lambda_src.requestor import handler as requestor
+from lambda_src.requestor import credentials
 from stacks.api.api_stack import ApiStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
@@ -202,8 +202,8 @@ def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     client = botocore.session.get_session().create_client(
         "sts", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
-    monkeypatch.setattr(requestor, "_sts_client", client)
-    monkeypatch.setattr(requestor, "_assumed", {})
+    monkeypatch.setattr(credentials, "_sts_client", client)
+    monkeypatch.setattr(credentials, "_assumed", {})
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()

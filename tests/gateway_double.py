@@ -72,6 +72,15 @@ class Caller:
 ANONYMOUS = Caller(access_key="", secret_key="", session_token=None, account="", principal_arn="anonymous")
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """A fault: a redirect to `location` (a 302 by default), as something in front of
+    an API might answer."""
+
+    location: str
+    status: int = 302
+
+
 class Denied(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -104,10 +113,11 @@ class GatewayDouble:
     # no authorization; the benchmark compares signed and unsigned calls on it.
     verify_signatures: bool = True
     # Answers to give after verifying the signature, one per request, before the
-    # backend runs: a status code, "drop" (close the connection unanswered), "stall"
-    # (never answer, until the double stops) or "drip" (a complete 200 answer, sent
-    # one byte every DRIP_INTERVAL seconds, status line and headers included).
-    faults: list[int | str] = field(default_factory=list)
+    # backend runs: a status code, a Redirect, "drop" (close the connection
+    # unanswered), "stall" (never answer, until the double stops) or "drip" (a complete
+    # 200 answer, sent one byte every DRIP_INTERVAL seconds, status line and headers
+    # included).
+    faults: list[int | str | Redirect] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
     # Of a dripped answer: how many bytes were sent before the client hung up, of how many.
     dripped: tuple[int, int] = (0, 0)
@@ -131,8 +141,8 @@ class GatewayDouble:
 
     def answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, Any]] | str:
-        """What API Gateway would answer, or a fault's name; `headers` have lower-case names."""
+    ) -> tuple[int, dict[str, Any]] | str | Redirect:
+        """What API Gateway would answer, or a fault; `headers` have lower-case names."""
         self.received.append({"method": method, "target": target, "headers": headers, "body": body})
         raw_path, _, raw_query = target.partition("?")
         matched = self._route(method, raw_path)
@@ -156,7 +166,7 @@ class GatewayDouble:
             return 403, {"message": HTTP_API_FORBIDDEN if self.api_type == "http" else denied.message}
         if self.faults:
             fault = self.faults.pop(0)
-            return fault if isinstance(fault, str) else (fault, {"message": f"injected {fault}"})
+            return fault if isinstance(fault, (str, Redirect)) else (fault, {"message": f"injected {fault}"})
         make_event = _http_api_event if self.api_type == "http" else _proxy_event
         event = make_event(self.stage, route, path, path_parameters, raw_query, headers, body, method, caller)
         response = self.backend(event, None)
@@ -385,9 +395,12 @@ def _handler_class(gateway: GatewayDouble) -> type[BaseHTTPRequestHandler]:
             if isinstance(answered, str):
                 self.close_connection = True
                 return
-            status, answer = answered
+            location = answered.location if isinstance(answered, Redirect) else None
+            status, answer = (answered.status, {"message": "moved"}) if location else answered
             payload = json.dumps(answer).encode()
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

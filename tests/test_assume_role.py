@@ -12,9 +12,10 @@ import pytest
 from aws_cdk.assertions import Match
 from botocore.stub import Stubber
 
+from lambda_src.requestor import credentials
 from lambda_src.requestor import handler as requestor
-from tests.callers import REQUESTOR, lambda_context
 from stacks.config import ConfigError
+from tests.callers import REQUESTOR, lambda_context
 from tests.conftest import SERVICES, SynthesizedApp, synthesize
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble
 from tests.iam import local_check_authorization_full
@@ -155,7 +156,7 @@ def test_without_a_lambda_context_assume_role_mode_is_a_clear_error(gateway: Gat
 
 
 def test_the_session_name_starts_with_the_callers_account_and_fits_sts() -> None:
-    name = requestor.invoker_session_name(lambda_context(REQUESTOR), "ClientStack-Requestor/Function" + "x" * 80)
+    name = credentials.invoker_session_name(lambda_context(REQUESTOR), "ClientStack-Requestor/Function" + "x" * 80)
     assert name.startswith("444455556666-ClientStack-Requestor-Function")
     assert len(name) == 64
 
@@ -196,12 +197,13 @@ def test_the_backend_knows_the_invoker_role_by_name(synth: SynthesizedApp) -> No
 
 def test_sts_is_called_through_its_vpc_endpoint_when_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     endpoint = "https://vpce-0a1b2c3d4e5f67890-abcd1234.sts.eu-west-1.vpce.amazonaws.com"
-    monkeypatch.setattr(requestor, "_sts_client", None)
-    client = requestor._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": endpoint})
+    monkeypatch.setattr(credentials, "_sts_client", None)
+    client = credentials._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": endpoint})
     assert (client.meta.endpoint_url, client.meta.region_name) == (endpoint, "eu-west-1")
-    monkeypatch.setattr(requestor, "_sts_client", None)
-    with pytest.raises(requestor.InvalidInput, match="STS_ENDPOINT_URL is 'sts.example'"):
-        requestor._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": "sts.example"})
+    monkeypatch.setattr(credentials, "_sts_client", None)
+    with pytest.raises(credentials.Unavailable, match="STS_ENDPOINT_URL is 'sts.example'"):
+        credentials._sts({"AWS_REGION": "eu-west-1", "STS_ENDPOINT_URL": "sts.example"})
+
 
 
 # Who may assume the invoker role, by IAM's rules (principalmapper), with the accounts

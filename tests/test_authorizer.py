@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 
 from lambda_src.authorizer import handler as authorizer
 from lambda_src.requestor import handler as requestor
+from lambda_src.requestor import identity_token
+from lambda_src.requestor.credentials import Credentials
+from lambda_src.requestor.settings import Target
 from tests.callers import REQUESTOR, STRANGER, run_as
 from tests.fake_sts import FakeSts
 from stacks.api.central_authorizer import RESULTS_CACHE_TTL
@@ -71,17 +74,17 @@ def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSts]:
         "ADMITTED_PRINCIPALS": json.dumps([REQUESTOR_ROLE]),
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(requestor, "_tokens", {})
+    monkeypatch.setattr(identity_token, "_tokens", {})
     yield fake
 
 
 def token_of(caller: Any = REQUESTOR, api_id: str = API_ID) -> str:
     """A token as the requestor mints it."""
-    credentials = requestor.Credentials(caller.access_key, caller.secret_key, caller.session_token)
-    target = requestor.Target(
+    credentials = Credentials(caller.access_key, caller.secret_key, caller.session_token)
+    target = Target(
         base_url=f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com/prod", region="eu-west-1", token_api_id=api_id
     )
-    return requestor.identity_token(credentials, target).value
+    return identity_token.token_for(credentials, target).value
 
 
 def url_of(token: str) -> str:
@@ -253,14 +256,14 @@ def test_admission_patterns_are_arn_like() -> None:
 
 
 def test_the_requestor_reuses_its_token_until_shortly_before_it_expires(sts: FakeSts, monkeypatch: pytest.MonkeyPatch) -> None:
-    credentials = requestor.Credentials(REQUESTOR.access_key, REQUESTOR.secret_key, REQUESTOR.session_token)
-    target = requestor.Target(base_url="https://x.example/prod", region="eu-west-1", token_api_id=API_ID)
-    first = requestor.identity_token(credentials, target)
-    assert requestor.identity_token(credentials, target) is first
-    later = first.expires_at - requestor.TOKEN_RENEWAL_SECONDS + 1
-    monkeypatch.setattr(requestor.time, "time", lambda: later)
-    renewed = requestor.identity_token(credentials, target)
-    assert renewed is not first and renewed.expires_at == later + requestor.TOKEN_LIFETIME_SECONDS
+    credentials = Credentials(REQUESTOR.access_key, REQUESTOR.secret_key, REQUESTOR.session_token)
+    target = Target(base_url="https://x.example/prod", region="eu-west-1", token_api_id=API_ID)
+    first = identity_token.token_for(credentials, target)
+    assert identity_token.token_for(credentials, target) is first
+    later = first.expires_at - identity_token.TOKEN_RENEWAL_SECONDS + 1
+    monkeypatch.setattr(identity_token.time, "time", lambda: later)
+    renewed = identity_token.token_for(credentials, target)
+    assert renewed is not first and renewed.expires_at == later + identity_token.TOKEN_LIFETIME_SECONDS
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from lambda_src.api import handler as backend
 from lambda_src.requestor import handler as requestor
+from lambda_src.requestor import transport
 from tests.callers import REQUESTOR
 
 # Any text JSON can carry, lone surrogates (JSON's "\ud800" escapes) included.
@@ -97,7 +98,7 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", REQUESTOR.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", REQUESTOR.secret_key)
     monkeypatch.setenv("AWS_SESSION_TOKEN", REQUESTOR.session_token)
-    monkeypatch.setattr(requestor, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(transport, "_sleep", lambda seconds: None)
 
 
 def assert_is_a_result(result: Any) -> None:
@@ -115,14 +116,14 @@ def assert_is_a_result(result: Any) -> None:
 def test_the_requestor_answers_every_event_and_is_ok_only_for_2xx(
     lambda_environment: None, monkeypatch: pytest.MonkeyPatch, event: Any, answers: list[FakeAnswer | None]
 ) -> None:
-    monkeypatch.setattr(requestor, "HTTP", FakeNetwork(answers))
+    monkeypatch.setattr(transport, "HTTP", FakeNetwork(answers))
     assert_is_a_result(requestor.handler(event, SimpleNamespace(get_remaining_time_in_millis=lambda: 3000)))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(status=STATUSES, body=BODIES)
 def test_ok_is_exactly_a_2xx_answer(lambda_environment: None, monkeypatch: pytest.MonkeyPatch, status: int, body: bytes) -> None:
-    monkeypatch.setattr(requestor, "HTTP", FakeNetwork([FakeAnswer(status, "application/json", body)]))
+    monkeypatch.setattr(transport, "HTTP", FakeNetwork([FakeAnswer(status, "application/json", body)]))
     result = requestor.handler({"method": "POST", "path": "/orders", "body": {}}, None)
     assert result["ok"] is (200 <= status < 300)
     assert_is_a_result(result)

@@ -5,6 +5,10 @@ that makes admission by organization safe, checked by an IAM policy evaluator.""
 from __future__ import annotations
 
 import json
+import os
+import pathlib
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -15,8 +19,11 @@ import app as cdk_app
 from stacks.config import ConfigError
 from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS, PROTECTED_STACK_ACTIONS, guard_policy
 from stacks.org.member_template import TEMPLATE_BODY_LIMIT
+from stacks.shared.python_function import inline_source
+from tests.callers import REQUESTOR
 from tests.conftest import SERVICES, config_from, load_config, suite_context, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, Deployment
+from tests.gateway_double import HEALTH_REQUEST, GatewayDouble, echo_backend
 
 from tests.iam import Policy, local_check_authorization_full, role
 
@@ -119,11 +126,37 @@ def test_the_member_template_needs_no_bootstrap_and_fits_inline(stacks: dict[str
     }
     assert "S3Bucket" not in json.dumps(member)  # no asset
     (function,) = [r for r in member["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert function["Properties"]["Code"]["ZipFile"].startswith('"""Requestor: calls the API')
+    # Every module of lambda_src/requestor/, in the one file that inline code can be.
+    assert function["Properties"]["Code"]["ZipFile"] == inline_source("requestor")
     assert function["Properties"]["Handler"] == "index.handler"
     # The name the guard protects, like the role's.
     assert function["Properties"]["FunctionName"] == stacks["names"].requestor_role
     assert len(json.dumps(member, separators=(",", ":"))) < TEMPLATE_BODY_LIMIT
+
+
+def test_the_inline_code_runs_as_lambda_runs_it_and_signs_its_calls(stacks: dict[str, Any], tmp_path: pathlib.Path) -> None:
+    """index.py alone in a directory, imported by a fresh interpreter as Lambda imports
+    `index.handler`, calling the gateway double, which verifies the signature."""
+    (function,) = [r for r in stacks["member"]["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    (tmp_path / "index.py").write_text(function["Properties"]["Code"]["ZipFile"])
+    call = f"import json, index; print(json.dumps(index.handler({HEALTH_REQUEST!r}, None)))"
+    with GatewayDouble(region="eu-west-1", stage="prod", callers=[REQUESTOR], backend=echo_backend) as double:
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "API_URL": double.url,
+            "API_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": REQUESTOR.access_key,
+            "AWS_SECRET_ACCESS_KEY": REQUESTOR.secret_key,
+            "AWS_SESSION_TOKEN": REQUESTOR.session_token or "",
+        }
+        finished = subprocess.run(
+            [sys.executable, "-c", call], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+        )
+    assert finished.returncode == 0, finished.stderr
+    result = json.loads(finished.stdout)
+    assert (result["ok"], result["statusCode"]) == (True, 200), result
+    assert result["body"]["principal"] == REQUESTOR.principal_arn  # the double verified the signature
 
 
 def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:

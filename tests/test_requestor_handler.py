@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from lambda_src.requestor import handler as requestor
-from lambda_src.requestor.handler import InvalidInput, Target, parse_event
+from lambda_src.requestor.events import InvalidEvent, parse_event
+from lambda_src.requestor.settings import Target, target_from_environment
 
 TARGET = Target(base_url="https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod", region="eu-west-1")
 ENVIRONMENT = {
@@ -23,7 +24,7 @@ def test_an_empty_event_is_get_root() -> None:
     request, compare_unsigned = parse_event({})
     assert (request.method, request.path, request.query, request.headers, request.body) == ("GET", "/", (), {}, None)
     assert compare_unsigned is False
-    assert request.url(TARGET) == f"{TARGET.base_url}/"
+    assert request.url(TARGET.base_url) == f"{TARGET.base_url}/"
 
 
 def test_a_direct_invoke_with_no_payload_is_get_root() -> None:
@@ -36,7 +37,7 @@ def test_path_is_percent_encoded_and_query_keeps_repeated_keys() -> None:
         {"method": "get", "path": "/orders/ä b+%", "query": {"z": "1", "a": ["x y", "a/b"], "n": 5}}
     )
     assert request.method == "GET"
-    assert request.url(TARGET) == f"{TARGET.base_url}/orders/%C3%A4%20b%2B%25?z=1&a=x%20y&a=a%2Fb&n=5"
+    assert request.url(TARGET.base_url) == f"{TARGET.base_url}/orders/%C3%A4%20b%2B%25?z=1&a=x%20y&a=a%2Fb&n=5"
 
 
 def test_json_body_is_sent_as_json_and_text_as_text() -> None:
@@ -98,7 +99,7 @@ def test_a_malformed_event_gets_an_error_result_naming_the_field(
     result = requestor.handler(event, None)
     assert result["ok"] is False
     assert result["error"].startswith(message)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidEvent):
         parse_event(event)
 
 
@@ -108,6 +109,7 @@ def test_a_malformed_event_gets_an_error_result_naming_the_field(
         ("API_URL", "", "environment variable API_URL is ''"),
         ("API_URL", "http://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod", "environment variable API_URL"),
         ("API_URL", "https://example.com/prod?x=1", "environment variable API_URL"),
+        ("API_URL", "https://user:secret@example.com/prod", "environment variable API_URL"),
         ("API_REGION", "Ireland", "environment variable API_REGION is 'Ireland'"),
         ("API_REGION", "eu-west-1\n", "environment variable API_REGION is 'eu-west-1\\n'"),
         ("API_REGION", "eu-west-1x", "environment variable API_REGION is 'eu-west-1x'"),
@@ -126,5 +128,20 @@ def test_a_misconfigured_function_gets_an_error_result(
 
 
 def test_plain_http_is_accepted_only_on_loopback_for_local_tests() -> None:
-    target = requestor.target_from_environment({"API_URL": "http://127.0.0.1:8080/prod/", "API_REGION": "eu-west-1"})
+    target = target_from_environment({"API_URL": "http://127.0.0.1:8080/prod/", "API_REGION": "eu-west-1"})
     assert target == Target(base_url="http://127.0.0.1:8080/prod", region="eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("base_url", "host"),
+    [
+        ("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod", "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"),
+        ("https://API.Example.com:443/prod", "api.example.com"),
+        ("https://api.example.com:8443/prod", "api.example.com:8443"),
+        ("http://127.0.0.1:8080/prod", "127.0.0.1:8080"),
+        ("http://[::1]:8080/prod", "[::1]:8080"),
+    ],
+)
+def test_the_host_header_is_the_one_urllib3_would_send(base_url: str, host: str) -> None:
+    """The requestor sends and signs this Host itself: it must be what the URL names."""
+    assert Target(base_url=base_url, region="eu-west-1").host == host

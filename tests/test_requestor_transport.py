@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from lambda_src.requestor import handler as requestor
+from lambda_src.requestor import transport
 from stacks.routes import Route
-from tests.gateway_double import MISSING_TOKEN, GatewayDouble
+from tests.gateway_double import MISSING_TOKEN, GatewayDouble, Redirect
 from tests.callers import REQUESTOR, run_as
 
 ECHO_ROUTES = tuple(
@@ -44,8 +45,8 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayDouble]:
 def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Backoff delays the requestor asked for, each its upper bound; nobody sleeps."""
     asked: list[float] = []
-    monkeypatch.setattr(requestor, "_sleep", asked.append)
-    monkeypatch.setattr(requestor.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(transport, "_sleep", asked.append)
+    monkeypatch.setattr(transport.random, "uniform", lambda low, high: high)
     return asked
 
 
@@ -98,6 +99,19 @@ def test_backoff_doubles_up_to_the_cap(gateway: GatewayDouble, delays: list[floa
     gateway.faults = [503] * 6
     assert requestor.handler({"method": "PUT", "path": "/echo", "body": "x"}, None)["attempts"] == 7
     assert delays == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
+
+
+def test_a_redirect_is_the_answer_and_is_never_followed(gateway: GatewayDouble, delays: list[float]) -> None:
+    """A 302 to another host: were it followed, that host would get the request with the
+    session token (urllib3 drops only Authorization on a redirect to another host)."""
+    with GatewayDouble(region="eu-west-1", stage="prod", callers=[REQUESTOR], backend=echo, routes=ECHO_ROUTES) as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost") + "/echo"
+        gateway.faults = [Redirect(elsewhere)]
+        result = requestor.handler({"method": "GET", "path": "/echo"}, None)
+        assert (result["ok"], result["statusCode"], result["attempts"]) == (False, 302, 1)
+        assert result["error"] == "the API answered 302: moved"
+        assert other.received == []  # nothing, signed or not, went to the other host
+        assert len(gateway.received) == 1  # nor a second time to the API
 
 
 def test_a_post_is_never_retried(gateway: GatewayDouble, delays: list[float]) -> None:
@@ -185,14 +199,14 @@ def test_the_time_limit_leaves_an_alarm_of_someone_else_alone(gateway: GatewayDo
 
 def test_an_answer_larger_than_the_limit_is_an_error_not_read_on(monkeypatch: pytest.MonkeyPatch) -> None:
     def huge(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        size = requestor.MAX_RESPONSE_BYTES if event["httpMethod"] == "POST" else 10
+        size = transport.MAX_RESPONSE_BYTES if event["httpMethod"] == "POST" else 10
         return {"statusCode": 200, "body": json.dumps("x" * size)}
 
     with GatewayDouble(region="eu-west-1", stage="prod", callers=[REQUESTOR], backend=huge, routes=ECHO_ROUTES) as double:
         run_as(REQUESTOR, monkeypatch, double.url)
         result = requestor.handler({"method": "POST", "path": "/echo", "body": {}}, None)
         assert (result["ok"], result["statusCode"]) == (False, None)
-        assert result["error"].endswith(f"the answer is larger than {requestor.MAX_RESPONSE_BYTES} bytes")
+        assert result["error"].endswith(f"the answer is larger than {transport.MAX_RESPONSE_BYTES} bytes")
         # The connection it left unread is not reused: the next answer is read whole.
         assert requestor.handler({"method": "GET", "path": "/echo"}, None)["body"] == "x" * 10
 
@@ -238,15 +252,15 @@ def half_answering_server() -> Iterator[tuple[str, list[int]]]:
 def test_an_answer_cut_short_by_the_time_limit_never_goes_back_to_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     with half_answering_server() as (url, per_connection):
         run_as(REQUESTOR, monkeypatch, url)
-        read_whole = requestor._read_at_most
+        read_whole = transport._read_at_most
 
         def struck_mid_body(response: Any, limit: int) -> bytes | None:
             next(response.stream(5))
-            raise requestor.OutOfTime("the time limit struck in the middle of the body")
+            raise transport.OutOfTime("the time limit struck in the middle of the body")
 
-        monkeypatch.setattr(requestor, "_read_at_most", struck_mid_body)
+        monkeypatch.setattr(transport, "_read_at_most", struck_mid_body)
         assert requestor.handler({"method": "POST", "path": "/x"}, None)["ok"] is False
-        monkeypatch.setattr(requestor, "_read_at_most", read_whole)
+        monkeypatch.setattr(transport, "_read_at_most", read_whole)
         # Had the first connection gone back to the pool, this request would be sent on
         # it and read "BBBBB" as the start of its answer.
         assert requestor.handler({"method": "POST", "path": "/x"}, None)["body"] == "ok"
@@ -257,7 +271,7 @@ class LongAnswer:
     """Ten full pieces, of a declared length or chunked; remembers what was read."""
 
     def __init__(self, declared: bool) -> None:
-        self.length_remaining = 10 * requestor.READ_CHUNK_BYTES if declared else None
+        self.length_remaining = 10 * transport.READ_CHUNK_BYTES if declared else None
         self.closed, self.pieces_read = False, 0
 
     def stream(self, amount: int) -> Iterator[bytes]:
@@ -269,10 +283,19 @@ class LongAnswer:
         self.closed = True
 
 
+@pytest.mark.parametrize("path", ["/./x", "/a/./b", "/.", "/echo/./x"])
+def test_a_dot_segment_is_refused_and_nothing_is_sent(gateway: GatewayDouble, path: str) -> None:
+    """urllib3 and the signer would both drop it, so the call would go to another path
+    than the event names (/echo/./x to /echo/x)."""
+    result = requestor.handler({"method": "GET", "path": path}, None)
+    assert result == {"ok": False, "error": "event.path must not contain '.' or '..' segments"}
+    assert gateway.received == []
+
+
 @pytest.mark.parametrize("declared", [True, False])
 def test_an_answer_over_the_limit_is_closed_not_left_for_the_pool(declared: bool) -> None:
     answer = LongAnswer(declared)
-    assert requestor._read_at_most(answer, 3 * requestor.READ_CHUNK_BYTES) is None
+    assert transport._read_at_most(answer, 3 * transport.READ_CHUNK_BYTES) is None
     assert answer.closed
     # A declared length over the limit is refused before anything is read.
     assert answer.pieces_read == (0 if declared else 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Protocol
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -144,10 +145,47 @@ def _asset_code(source: str) -> lambda_.Code:
 
 
 def _inline_code(source: str) -> lambda_.Code:
-    """The handler's source in the template itself (CloudFormation puts it in index.py):
-    a template that needs no asset bucket, for a StackSet that deploys it to accounts
-    that were never bootstrapped. Only for a handler that is one file."""
-    files = [path for path in (LAMBDA_SRC / source).iterdir() if path.is_file()]
-    if [path.name for path in files] != ["handler.py"]:
-        raise ValueError(f"lambda_src/{source} must be handler.py alone to be inlined, not {sorted(p.name for p in files)}")
-    return lambda_.Code.from_inline(files[0].read_text())
+    """The handler's modules in the template itself: a template that needs no asset
+    bucket, for a StackSet that deploys it to accounts that were never bootstrapped."""
+    return lambda_.Code.from_inline(inline_source(source))
+
+
+INLINE_LOADER = '''"""lambda_src/{source}/ inline: CloudFormation writes this file as index.py, the
+function's only file, so each module of that directory is here as text, run as the
+module of its name (handler.py's sibling imports find them), and handler.py's handler
+is this file's. Written by stacks/shared/python_function.py."""
+
+import sys
+import types
+
+
+def _load(name, text):
+    module = types.ModuleType(name)
+    module.__file__ = f"lambda_src/{source}/{{name}}.py"
+    sys.modules[name] = module
+    exec(compile(text, module.__file__, "exec"), module.__dict__)
+    return module
+
+'''
+
+
+def inline_source(source: str) -> str:
+    """index.py for lambda_src/<source>/, which must hold Python modules only (no
+    packages or other files): handler.py and its siblings, loaded as Lambda would
+    import them from a directory."""
+    folder = LAMBDA_SRC / source
+    entries = sorted(path for path in folder.iterdir() if path.name != "__pycache__")
+    others = [path.name for path in entries if path.suffix != ".py" or not path.is_file()]
+    names = [path.stem for path in entries if path.suffix == ".py" and path.is_file()]
+    if others or "handler" not in names:
+        raise ValueError(f"lambda_src/{source} must hold handler.py and other modules only to be inlined, not {others}")
+    # The siblings first, handler.py last: it imports them.
+    parts = [INLINE_LOADER.format(source=source)]
+    for name in sorted(names, key=lambda name: name == "handler"):
+        text = (folder / f"{name}.py").read_text()
+        literal = f"r'''{text}'''"
+        if "'''" in text or ast.literal_eval(literal) != text:
+            raise ValueError(f"lambda_src/{source}/{name}.py cannot be inlined as a raw string: it holds ''' or ends in a backslash")
+        parts.append(f"_load({name!r}, {literal})\n")
+    parts.append("handler = sys.modules[\"handler\"].handler\n")
+    return "\n".join(parts)
