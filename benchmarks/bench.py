@@ -111,12 +111,18 @@ def identity_tokens() -> list[Row]:
         def request(self, *args: Any, **kwargs: Any) -> Any:
             return type("Answer", (), {"status": 200, "data": answer})()
 
+    class InstantSsm:  # the deny list, as SSM answers it (read once a minute in Lambda)
+        def get_parameter(self, Name: str) -> dict[str, Any]:  # noqa: N803 (boto3's argument name)
+            return {"Parameter": {"Name": Name, "Value": '["777788889999"]'}}
+
     os.environ.update(
         API_ID="a1b2c3d4e5", API_ACCOUNT="111122223333", API_REGION="eu-west-1", STAGE="prod", PARTITION="aws",
         PARTITION_DOMAIN="amazonaws.com",
         ADMITTED_PRINCIPALS='["arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-1"]',
+        DENIED_PARAMETER="/orders-api/prod/denied-principals",
     )
     authorizer.HTTP = InstantSts()
+    authorizer._ssm = InstantSsm()
     token = identity_token.token_for(CREDENTIALS, target).value
     event = {"type": "TOKEN", "authorizationToken": token, "methodArn": "arn:aws:execute-api:eu-west-1:1:a/prod/GET/"}
 
