@@ -293,6 +293,17 @@ class DeniedPrincipals:
     def __bool__(self) -> bool:
         return bool(self.role_arns or self.accounts)
 
+    @property
+    def role_patterns(self) -> tuple[str, ...]:
+        """Each denied role by its account and name, under any path: a role's name is
+        unique in its account, and the logs show assumed-role ARNs, which have no path."""
+        patterns = []
+        for arn in self.role_arns:
+            prefix, _, name = arn.rpartition("/")
+            root = prefix.split(":role", 1)[0] + ":role"
+            patterns += [f"{root}/{name}", f"{root}/*/{name}"]
+        return tuple(dict.fromkeys(patterns))
+
 
 def parse_denied_principals(value: Any, partition: str) -> DeniedPrincipals:
     key = "denied_principals"

@@ -430,3 +430,56 @@ def test_each_decision_is_logged_with_its_reason_and_never_the_token(
     ]
     logged = " ".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
     assert not any(token.split(".", 1)[1][:40] in logged for token in tokens)
+
+
+def test_a_role_on_the_deny_list_is_refused_whatever_path_the_list_gives_it(
+    two_admitted: FakeSts, ssm: FakeSsm
+) -> None:
+    # STS names an assumed role without its path: the list matches by account and name.
+    ssm.value = json.dumps(["arn:aws:iam::444455556666:role/team/orders-api-requestor-prod-eu-west-1"])
+    assert (effect(authorize(token_of(REQUESTOR))), effect(authorize(token_of(STRANGER)))) == ("Deny", "Allow")
+
+
+@pytest.mark.parametrize("entry", ["444455556666,777788889999", " 777788889999", "arn:aws:iam::*:role/x", 42])
+def test_a_malformed_entry_lets_nobody_in_and_is_logged_as_an_error(
+    sts: FakeSts, ssm: FakeSsm, caplog: pytest.LogCaptureFixture, entry: Any
+) -> None:
+    ssm.value = json.dumps([entry])
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token_of())
+    assert [r.message for r in caplog.records if r.levelno >= logging.ERROR] == ["deny list malformed"]
+
+
+def test_while_ssm_cannot_be_read_the_last_list_serves_five_minutes_then_nobody_gets_in(
+    sts: FakeSts, ssm: FakeSsm, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: clock[0])
+    ssm.value = json.dumps(["777788889999"])
+    token = token_of()
+    assert effect(authorize(token)) == "Allow"
+    ssm.unreachable = True
+    clock[0] += authorizer.DENY_LIST_TTL_SECONDS
+    assert effect(authorize(token)) == "Allow"  # the list read a minute ago, and an error logged
+    assert "deny list unreadable" in [r.message for r in caplog.records if r.levelno >= logging.ERROR]
+    reads = len(ssm.reads)
+    assert effect(authorize(token)) == "Allow" and len(ssm.reads) == reads  # no SSM call per request
+    clock[0] += authorizer.DENY_LIST_STALE_SECONDS
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token)
+
+
+@pytest.mark.parametrize("outage", ["500", "timeout"])
+def test_an_sts_outage_is_logged_as_an_error_for_the_faults_alarm(
+    sts: FakeSts, outage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sts.outage = outage
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token_of())
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_url_python_cannot_split_is_refused_without_a_fault(sts: FakeSts, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(token_for("https://[sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity"))
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

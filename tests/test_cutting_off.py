@@ -59,7 +59,15 @@ def test_the_deny_comes_first_and_names_only_what_was_denied(role_denied: Synthe
         "Principal": {"AWS": "*"},
         "Action": "execute-api:Invoke",
         "Resource": "execute-api:/*",
-        "Condition": {"ArnLike": {"aws:PrincipalArn": [requestor(role_denied, LISTED[0])]}},
+        # The role by account and name under any path: logs show assumed-role ARNs, without the path.
+        "Condition": {
+            "ArnLike": {
+                "aws:PrincipalArn": [
+                    requestor(role_denied, LISTED[0]),
+                    requestor(role_denied, LISTED[0]).replace(":role/", ":role/*/"),
+                ]
+            }
+        },
     }
     assert rest_policy(account_denied)["Statement"][0]["Condition"] == {
         "StringEquals": {"aws:PrincipalAccount": [LISTED[1]]}
@@ -126,3 +134,14 @@ def test_a_bad_denied_principal_names_the_key_and_the_forms(value: str) -> None:
         config_from(denied_principals=value)
     assert raised.value.key == "denied_principals"
     assert "a 12-digit account id (to cut off the whole account) or an IAM role ARN" in str(raised.value)
+
+
+def test_a_role_denied_by_its_name_is_refused_under_any_path() -> None:
+    synth = synthesize(client_accounts=LISTED, allowed_principal_arns=f"arn:aws:iam::{LISTED[0]}:role/ops/*",
+                       denied_principals=f"arn:aws:iam::{LISTED[0]}:role/team-x")  # fmt: skip
+    api_arn = f"arn:aws:execute-api:{API_REGION}:{API_ACCOUNT}:a1b2c3d4e5"
+    request = synth.request_arns("a1b2c3d4e5")[0]
+    policy = rest_policy(synth)
+    refused = invoke_allowed(f"arn:aws:iam::{LISTED[0]}:role/ops/team-x", EVERY_ACTION, request, policy, api_arn)
+    admitted = invoke_allowed(f"arn:aws:iam::{LISTED[0]}:role/ops/team-y", EVERY_ACTION, request, policy, api_arn)
+    assert (refused, admitted) == (False, True)

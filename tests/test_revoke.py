@@ -90,6 +90,16 @@ def test_a_profile_of_another_account_changes_nothing(authorizer_out: pathlib.Pa
         revoke.revoke(session, revoke.deny_list_of(authorizer_out), DENIED_ROLE)
 
 
+@pytest.mark.parametrize("principal", ["444455556666,777788889999", '["444455556666", "777788889999"]'])
+def test_one_principal_at_a_time(authorizer_out: pathlib.Path, principal: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert revoke.main(["--profile", "security", "--principal", principal, "--out-dir", str(authorizer_out)]) == 2
+    assert "PRINCIPAL names 2 principals: expected one role ARN or 12-digit account id" in capsys.readouterr().err
+
+
+def test_a_principal_is_stored_as_the_deny_list_reads_it() -> None:
+    assert revoke.validated(" 444455556666 ", "eu-west-1") == "444455556666"
+
+
 @pytest.mark.parametrize("principal", ["", "4444-5555-6666", "arn:aws:iam::*:role/x"])
 def test_a_bad_principal_is_refused_before_anything_is_read(
     authorizer_out: pathlib.Path, principal: str, capsys: pytest.CaptureFixture[str]
@@ -98,6 +108,7 @@ def test_a_bad_principal_is_refused_before_anything_is_read(
     error = capsys.readouterr().err
     assert error.startswith("revoke did not run: PRINCIPAL ")
     assert "a 12-digit account id (to cut off the whole account) or an IAM role ARN" in error
+    assert "cdk.json" not in error
 
 
 def test_without_an_authorizer_it_gives_the_exact_steps(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:

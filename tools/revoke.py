@@ -57,11 +57,19 @@ def deny_list_of(out_dir: pathlib.Path) -> DenyList | None:
 
 
 def validated(principal: str, region: str) -> str:
+    """The one principal PRINCIPAL names, as the deny list stores it."""
     try:
-        parse_denied_principals(principal, region_info.RegionInfo.get(region).partition)
+        parsed = parse_denied_principals(principal, region_info.RegionInfo.get(region).partition)
     except ConfigError as error:
-        raise RevokeError(str(error).replace("context key 'denied_principals'", "PRINCIPAL")) from None
-    return principal
+        message = str(error).replace("context key 'denied_principals'", "PRINCIPAL")
+        raise RevokeError(message.split(" Fix it in cdk.json")[0]) from None
+    entries = [*parsed.role_arns, *parsed.accounts]
+    if len(entries) != 1:
+        raise RevokeError(
+            f"PRINCIPAL names {len(entries)} principals: expected one role ARN or 12-digit account id; "
+            "run make revoke once for each"
+        )
+    return entries[0]
 
 
 def revoke(session: Any, deny_list: DenyList, principal: str) -> list[str]:

@@ -13,7 +13,8 @@ the requestor roles (patterns with a role path are refused in this mode).
 
 Any malformed token, STS refusal or outage answers Unauthorized (401); an unadmitted
 caller gets a Deny (403). Nothing else raises, and nothing but an admitted caller is
-ever allowed. Standard library and urllib3 only.
+ever allowed. Standard library, urllib3 and botocore (the deny list's SSM client) only:
+what the Lambda Python runtime ships.
 
 A caller on the deny list (DENIED_PARAMETER: an SSM parameter holding a JSON list of
 role ARNs or patterns and 12-digit account ids) gets a Deny even with a valid token;
@@ -77,8 +78,17 @@ HTTP = urllib3.PoolManager(retries=False)
 # How long a deny list read from SSM is used before it is read again: a principal added
 # to it is refused within this, plus API Gateway's cache of the authorizer's answers.
 DENY_LIST_TTL_SECONDS = 60
-SSM_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
+# One attempt, short: STS (at most 3 s) and this must fit the function's timeout.
+SSM_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"mode": "standard", "max_attempts": 1})
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# A role ARN or pattern with its account; the name is what follows the last "/".
+DENIED_ROLE_ARN = re.compile(
+    r"arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):role/(?:[A-Za-z0-9_+=,.@*?/-]*/)?(?P<name>[A-Za-z0-9_+=,.@*?-]{1,128})"
+)
+# How long the last list read serves while SSM cannot be read (the faults alarm fires).
+DENY_LIST_STALE_SECONDS = 300
+DENY_LIST_RETRY_SECONDS = 10
+_retry_at = 0.0
 # (read at, as time.monotonic(); role patterns; accounts), or None before the first read.
 _deny_list: tuple[float, list[re.Pattern[str]], frozenset[str]] | None = None
 _ssm: Any = None
@@ -119,23 +129,50 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
 def deny_list(parameter: str) -> tuple[list[re.Pattern[str]], frozenset[str]]:
     """The denied role patterns and accounts, read from SSM at most every
-    DENY_LIST_TTL_SECONDS; unreadable or malformed, it lets nobody in."""
-    global _deny_list, _ssm
-    if _deny_list is not None and time.monotonic() - _deny_list[0] < DENY_LIST_TTL_SECONDS:
+    DENY_LIST_TTL_SECONDS. If a read fails, the last list read is used for at most
+    DENY_LIST_STALE_SECONDS more (logged as an error); without one, or with a malformed
+    list, nobody is let in."""
+    global _deny_list, _ssm, _retry_at
+    now = time.monotonic()
+    age = None if _deny_list is None else now - _deny_list[0]
+    stale_allowed = age is not None and age < DENY_LIST_TTL_SECONDS + DENY_LIST_STALE_SECONDS
+    if age is not None and (age < DENY_LIST_TTL_SECONDS or (stale_allowed and now < _retry_at)):
         return _deny_list[1], _deny_list[2]
     try:
         if _ssm is None:
             _ssm = get_session().create_client("ssm", config=SSM_CONFIG)
-        entries = json.loads(_ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
-        if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
-            raise ValueError("not a JSON list of strings")
+        value = _ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
     except Exception as error:
         logger.error("deny list unreadable", extra={"parameter": parameter, "error": type(error).__name__})
+        if stale_allowed:
+            _retry_at = now + DENY_LIST_RETRY_SECONDS  # not an SSM call per request meanwhile
+            return _deny_list[1], _deny_list[2]
         raise Unauthorized("deny list unreadable") from None
-    accounts = frozenset(entry for entry in entries if ACCOUNT_ID.fullmatch(entry))
-    roles = [_arn_like(entry) for entry in entries if entry not in accounts]
+    try:
+        roles, accounts = _parsed_deny_list(value)
+    except ValueError as error:
+        logger.error("deny list malformed", extra={"parameter": parameter, "error": str(error)})
+        raise Unauthorized("deny list malformed") from None
     _deny_list = (time.monotonic(), roles, accounts)
     return roles, accounts
+
+
+def _parsed_deny_list(value: str) -> tuple[list[re.Pattern[str]], frozenset[str]]:
+    """Account ids, and role ARNs (or patterns) matched by account and name: a role's
+    name is unique in its account whatever its path, and an assumed-role ARN has none."""
+    entries = json.loads(value)
+    if not isinstance(entries, list):
+        raise ValueError("not a JSON list")
+    accounts, roles = set(), []
+    for entry in entries:
+        role = DENIED_ROLE_ARN.fullmatch(entry) if isinstance(entry, str) else None
+        if isinstance(entry, str) and ACCOUNT_ID.fullmatch(entry):
+            accounts.add(entry)
+        elif role:
+            roles.append(_arn_like(f"arn:{role['partition']}:iam::{role['account']}:role/{role['name']}"))
+        else:
+            raise ValueError(f"an entry is neither a 12-digit account id nor a role ARN: {str(entry)[:100]!r}")
+    return roles, frozenset(accounts)
 
 
 def _settings(environ: Any) -> dict[str, Any]:
@@ -170,7 +207,10 @@ def presigned_url(token: Any, settings: dict[str, Any]) -> str:
         raise Unauthorized() from None
     if base64.urlsafe_b64encode(url.encode()).decode().rstrip("=") != encoded:
         raise Unauthorized()  # a second spelling of the same bytes
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # such as an unclosed "[" of an IPv6 host
+        raise Unauthorized() from None
     hosts = {f"sts.{settings['region']}.{settings['domain']}"}
     if settings["partition"] == GLOBAL_STS_PARTITION:
         hosts.add(f"sts.{settings['domain']}")
@@ -225,8 +265,11 @@ def ask_sts(url: str, api_id: str) -> tuple[str, str]:
             "GET", url, headers={API_ID_HEADER: api_id}, timeout=STS_TIMEOUT, redirect=False, preload_content=True
         )
     except urllib3.exceptions.HTTPError:
-        logger.warning("sts unreachable")
+        logger.error("sts unreachable")  # every caller gets 401 meanwhile: the faults alarm
         raise Unauthorized("sts unreachable") from None
+    if response.status >= 500:
+        logger.error("sts failed", extra={"status": response.status})
+        raise Unauthorized(f"sts failed ({response.status})")
     if response.status != 200:
         raise Unauthorized(f"sts refused the token ({response.status})")
     try:

@@ -94,8 +94,8 @@ class InvokerRole(Construct):
         size = len(json.dumps(self.role.assume_role_policy.to_json(), separators=(",", ":")))
         if size > TRUST_POLICY_SIZE_LIMIT:
             raise ConfigError(
-                "client_accounts",
-                list(admission.requestor_accounts),
+                "allowed_principal_arns" if admission.org_id else "client_accounts",
+                list(admission.extra_principal_arns if admission.org_id else admission.requestor_accounts),
                 f"fewer accounts (or allowed_principal_arns, denied_principals): the invoker role's trust policy would "
                 f"be {size} characters, over IAM's default limit of {TRUST_POLICY_SIZE_LIMIT} (each account adds 15). "
                 "Admit your AWS Organization with -c org_id=o-... instead, or raise the account's IAM quota "

@@ -151,7 +151,7 @@ def denied_statements(
     """The explicit Deny of `denied_principals`, one statement per kind (a statement's
     conditions must all hold), for a resource policy here and the invoker role's trust."""
     return [
-        *([deny("DenyTheDeniedRoles", {"ArnLike": {"aws:PrincipalArn": list(denied.role_arns)}})] if denied.role_arns else []),
+        *([deny("DenyTheDeniedRoles", {"ArnLike": {"aws:PrincipalArn": list(denied.role_patterns)}})] if denied.role_arns else []),
         *(
             [deny("DenyTheDeniedAccounts", {"StringEquals": {"aws:PrincipalAccount": list(denied.accounts)}})]
             if denied.accounts

@@ -46,6 +46,9 @@ PROTECTED_STACK_ACTIONS = [
     "cloudformation:SignalResource",
     "cloudformation:TagResource",
     "cloudformation:UntagResource",
+    # Moving resources out of the instance's stack into another.
+    "cloudformation:CreateStackRefactor",
+    "cloudformation:ExecuteStackRefactor",
 ]
 PROTECTED_FUNCTION_ACTIONS = [
     "lambda:CreateFunction",
