@@ -19,8 +19,9 @@ from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
 from stacks.routes import SERVICE
-from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, suite_context
-from tests.deploy_time import DEPLOYED_API_ID, Deployment
+from stacks.shared.log_groups import CLOUDWATCH_LOGS_ACTIONS
+from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, TEST_CONFIGURATION, suite_context
+from tests.deploy_time import DEPLOYED_API_ID, DeployedStack, Deployment
 
 # Each mode's stacks, where they are not ApiStack and the client stack.
 STACKS = {
@@ -84,7 +85,6 @@ def as_deployed(finding: str, deployment: Deployment, consumer: str) -> str:
 
 
 CHECKOV_SKIPPED = {
-    "AWS::Logs::LogGroup": {"CKV_AWS_158"},
     "AWS::Lambda::Function": {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_115", "CKV_AWS_173"},
     "AWS::ApiGateway::Stage": {"CKV_AWS_120"},
     # A requestor in a VPC: its network-interface policy.
@@ -230,6 +230,116 @@ def test_cfn_lint_with_no_check_ignored_finds_nothing_in_any_template(templates:
         assert [str(match) for match in matches] == [], name
 
 
+@pytest.fixture(scope="module")
+def deployed_stacks(deployments: dict[str, Deployment]) -> list[DeployedStack]:
+    """Every stack of every mode as CloudFormation deploys it (references and pseudo
+    parameters resolved), with the StackSet's instance in a member account."""
+    stacks = [
+        DeployedStack(f"{mode}/{name}", stack.account, stack.region, deployment.template(name))
+        for mode, deployment in deployments.items()
+        for name, stack in deployment.stacks.items()
+    ]
+    member_account = TEST_CONFIGURATION["client_accounts"][0]
+    for mode, deployment in deployments.items():
+        if "ClientStackSet" in deployment.stacks:
+            instance = deployment.stack_set_instance("ClientStackSet", member_account)
+            stacks.append(DeployedStack(f"{mode}/member", member_account, TEST_CONFIGURATION["api_region"], instance))
+    return stacks
+
+
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def log_groups(deployed_stacks: list[DeployedStack]) -> list[tuple[DeployedStack, dict[str, Any]]]:
+    found = [(stack, group) for stack in deployed_stacks for group in of_type(stack.template, "AWS::Logs::LogGroup").values()]
+    # In every mode the backend's, the access logs and the requestor's (with the
+    # organization rollout, the StackSet instance's); and the central authorizer's.
+    assert len(found) == 3 * len(MODES) + 1
+    return found
+
+
+def logs_key(stack: DeployedStack, group: dict[str, Any]) -> dict[str, Any]:
+    """The key a log group is encrypted with: a key of its own stack."""
+    key_id, attribute = group["Properties"]["KmsKeyId"]["Fn::GetAtt"]
+    key = stack.template["Resources"][key_id]
+    assert (key["Type"], attribute) == ("AWS::KMS::Key", "Arn"), stack.name
+    return key
+
+
+def test_every_log_group_is_encrypted_with_the_one_key_of_its_stack(deployed_stacks: list[DeployedStack]) -> None:
+    for stack in deployed_stacks:
+        groups = of_type(stack.template, "AWS::Logs::LogGroup").values()
+        keys = {group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0] for group in groups}
+        assert len(keys) == (1 if groups else 0), stack.name
+        assert len(of_type(stack.template, "AWS::KMS::Key")) == len(keys), stack.name
+    for stack, group in log_groups(deployed_stacks):
+        logs_key(stack, group)
+
+
+def test_each_logs_key_admits_only_cloudwatch_logs_of_its_stacks_account_and_region(
+    deployed_stacks: list[DeployedStack],
+) -> None:
+    for stack, group in log_groups(deployed_stacks):
+        statements = logs_key(stack, group)["Properties"]["KeyPolicy"]["Statement"]
+        # AWS's default statement: the key's own account governs it with IAM policies.
+        assert statements[0] == {
+            "Action": "kms:*",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{stack.partition}:iam::{stack.account}:root"},
+            "Resource": "*",
+        }, stack.name
+        assert statements[1:] == [
+            {
+                "Sid": "CloudWatchLogsOfThisAccountAndRegion",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{stack.region}.{stack.url_suffix}"},
+                "Action": sorted(CLOUDWATCH_LOGS_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+                    }
+                },
+            },
+            {
+                "Sid": "GrantsOnlyForAwsServices",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+            },
+        ], stack.name
+
+
+def test_each_logs_key_rotates_its_material(deployed_stacks: list[DeployedStack]) -> None:
+    for stack, group in log_groups(deployed_stacks):
+        key = logs_key(stack, group)
+        assert key["Properties"]["EnableKeyRotation"] is True, stack.name
+        assert "KeySpec" not in key["Properties"], stack.name  # symmetric: the only kind CloudWatch Logs uses
+
+
+def test_every_log_group_is_kept_at_least_a_year_and_a_retained_one_keeps_its_key(
+    deployed_stacks: list[DeployedStack],
+) -> None:
+    for stack, group in log_groups(deployed_stacks):
+        assert group["Properties"]["RetentionInDays"] >= 365, stack.name
+        if group["DeletionPolicy"] == "Retain":
+            # Retained logs could not be read once their key is deleted.
+            assert logs_key(stack, group)["DeletionPolicy"] == "Retain", stack.name
+
+
+def is_the_default_key_statement(statement: dict[str, Any]) -> bool:
+    """AWS's default key policy statement (kms:* for the key's own account), which
+    hands the key's access control to the account's IAM policies."""
+    principal = statement.get("Principal", {}).get("AWS")
+    root = re.fullmatch(r"arn:aws:iam::[0-9]{12}:root", principal) if isinstance(principal, str) else None
+    pseudo = principal == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}
+    shape = {key: value for key, value in statement.items() if key != "Principal"}
+    return bool(root or pseudo) and shape == {"Action": "kms:*", "Effect": "Allow", "Resource": "*"}
+
+
 def policy_documents(value: Any) -> list[dict[str, Any]]:
     """Every IAM policy document anywhere in a template (roles, policies, the API's policy)."""
     if isinstance(value, dict):
@@ -245,6 +355,8 @@ def test_no_wildcard_action_in_any_policy(templates: dict[str, dict]) -> None:
     for template in templates.values():
         for document in policy_documents(template["Resources"]):
             for statement in document["Statement"]:
+                if is_the_default_key_statement(statement):
+                    continue
                 action = statement["Action"]
                 actions += action if isinstance(action, list) else [action]
     assert {"execute-api:Invoke", "sts:AssumeRole"} <= set(actions)

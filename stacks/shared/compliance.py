@@ -15,10 +15,6 @@ from constructs import IConstruct, IValidation
 from stacks.routes import Route
 
 # checkov findings that are deliberate, by check id, with the reason a reviewer reads.
-LOG_GROUP_KMS = {
-    "CKV_AWS_158": "Encrypted at rest by CloudWatch Logs' own keys; the logs hold no credentials or "
-    "signed headers (the handlers never log them), so a customer managed key adds cost without a threat it stops.",
-}
 FUNCTION_CHOICES = {
     "CKV_AWS_116": "Invoked synchronously (by API Gateway or a direct invoke) and the caller gets the error; "
     "a dead-letter queue only receives failed asynchronous invocations.",
