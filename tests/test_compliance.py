@@ -19,6 +19,7 @@ from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
 from stacks.routes import SERVICE
+from stacks.shared.compliance import nag_name
 from stacks.shared.log_groups import CLOUDWATCH_LOGS_ACTIONS
 from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, TEST_CONFIGURATION, suite_context
 from tests.deploy_time import DEPLOYED_API_ID, DeployedStack, Deployment
@@ -328,6 +329,23 @@ def test_every_log_group_is_kept_at_least_a_year_and_a_retained_one_keeps_its_ke
         if group["DeletionPolicy"] == "Retain":
             # Retained logs could not be read once their key is deleted.
             assert logs_key(stack, group)["DeletionPolicy"] == "Retain", stack.name
+
+
+def test_api_gateways_permissions_to_invoke_a_function_name_the_apis_account_and_its_arn(
+    deployed_stacks: list[DeployedStack],
+) -> None:
+    permissions = [
+        (stack, permission["Properties"])
+        for stack in deployed_stacks
+        for permission in of_type(stack.template, "AWS::Lambda::Permission").values()
+    ]
+    assert len(permissions) == len(MODES) * len(SERVICE.routes) + 1  # and the central authorizer's
+    api_arn = f"arn:aws:execute-api:eu-west-1:{TEST_CONFIGURATION['api_account']}:{DEPLOYED_API_ID}/"
+    for stack, permission in permissions:
+        assert permission["Principal"] == "apigateway.amazonaws.com", stack.name
+        assert permission["SourceAccount"] == TEST_CONFIGURATION["api_account"], stack.name
+        # The API's stage, a reference in ApiStack, is written <logical id>.
+        assert nag_name(permission["SourceArn"]).startswith(api_arn), stack.name
 
 
 def is_the_default_key_statement(statement: dict[str, Any]) -> bool:
