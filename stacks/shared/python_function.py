@@ -11,7 +11,14 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.shared.bundling import ARCHITECTURE, EXCLUDE, LAMBDA_SRC, RUNTIME, bundled_code, needs_bundling
-from stacks.shared.compliance import FUNCTION_CHOICES, NETWORK_INTERFACES, acknowledge, skip_checkov
+from stacks.shared.compliance import (
+    FUNCTION_CHOICES,
+    NETWORK_INTERFACES,
+    OUTSIDE_A_VPC,
+    acknowledge,
+    acknowledge_guard,
+    skip_checkov,
+)
 from stacks.shared.log_groups import log_group
 
 
@@ -87,6 +94,8 @@ class PythonFunction(Construct):
                 if (environment or check != "CKV_AWS_173") and (network is None or check != "CKV_AWS_117")
             },
         )
+        if network is None:
+            acknowledge_guard(self.function, "lambda_inside_vpc_check", OUTSIDE_A_VPC)
         acknowledge(
             self.role,
             "IAM5[Resource::*]",
