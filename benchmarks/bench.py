@@ -339,7 +339,7 @@ marks.append(("read and validate the context", time.perf_counter()))
 app.build_stacks(application, config)
 marks.append(("build the constructs", time.perf_counter()))
 application.synth()
-marks.append(("app.synth() (in Node: templates, assets, cdk-nag)", time.perf_counter()))
+marks.append(("app.synth() (in Node: templates, assets, cdk-nag, Control Tower controls)", time.perf_counter()))
 from jsii._runtime import kernel
 kernel.provider._process.stop()
 marks.append(("end the jsii Node process", time.perf_counter()))

@@ -262,8 +262,9 @@ def test_backend_function_runtime_architecture_logging_and_tracing(template: Tem
     )
 
 
-def test_backend_logs_have_a_retention(template: Template) -> None:
-    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+def test_backend_logs_are_kept_a_year_and_deleted_with_the_stack(template: Template) -> None:
+    (log_group,) = [r for n, r in template.find_resources("AWS::Logs::LogGroup").items() if n.startswith("BackendLogs")]
+    assert (log_group["Properties"]["RetentionInDays"], log_group["DeletionPolicy"]) == (365, "Delete")
 
 
 def test_backend_role_has_no_managed_policies(template: Template) -> None:

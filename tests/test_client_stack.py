@@ -101,8 +101,8 @@ def test_requestor_is_configured_with_the_api_url_and_region(template: Template)
     )
 
 
-def test_requestor_logs_have_a_retention_and_only_the_function_writes_them(template: Template) -> None:
-    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+def test_requestor_logs_are_kept_a_year_and_only_the_function_writes_them(template: Template) -> None:
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
     (logs,) = [s for s in policy_statements(template) if "logs:PutLogEvents" in s["Action"]]
     assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     log_group, attribute = logs["Resource"]["Fn::GetAtt"]

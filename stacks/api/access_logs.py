@@ -14,17 +14,13 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.shared.compliance import LOG_GROUP_KMS, skip_checkov
-
-ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+from stacks.shared.log_groups import log_group
 
 
 def access_log_group(scope: Construct) -> logs.LogGroup:
-    """The stage's access log group: the audit trail, kept a year and kept when the
-    stack is deleted."""
-    group = logs.LogGroup(scope, "AccessLogs", retention=ACCESS_LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
-    skip_checkov(group, LOG_GROUP_KMS)
-    return group
+    """The stage's access log group: the audit trail, kept a year, encrypted with the
+    stack's key, and kept when the stack is deleted (the key with it)."""
+    return log_group(scope, "AccessLogs", removal_policy=RemovalPolicy.RETAIN)
 
 _CALLER = {
     "requestId": "$context.requestId",

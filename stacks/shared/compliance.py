@@ -1,5 +1,6 @@
-"""cdk-nag's AWS Solutions checks as a validation plugin of the app, and the one way
-to acknowledge a finding: on the narrowest construct, with the reason."""
+"""The app's validation plugins, cdk-nag's AWS Solutions checks and AWS Control Tower's
+proactive controls (cfn-guard), and the one way to acknowledge a finding of either: on
+the narrowest construct, with the reason."""
 
 from __future__ import annotations
 
@@ -10,20 +11,23 @@ from typing import Any
 import aws_cdk as cdk
 import cdk_nag
 import jsii
+from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from constructs import IConstruct, IValidation
 
 from stacks.routes import Route
 
+# Why a function runs outside a VPC (checkov's CKV_AWS_117, Control Tower's CT.LAMBDA.PR.3).
+# A requestor of a private API runs in its VPC and is not acknowledged.
+OUTSIDE_A_VPC = (
+    "Reaches only public AWS endpoints (execute-api, STS) or nothing at all: the backend is invoked by API Gateway "
+    "and calls nothing; a VPC would add NAT or endpoint cost and cold-start time without narrowing who may call "
+    "it, which IAM already controls."
+)
 # checkov findings that are deliberate, by check id, with the reason a reviewer reads.
-LOG_GROUP_KMS = {
-    "CKV_AWS_158": "Encrypted at rest by CloudWatch Logs' own keys; the logs hold no credentials or "
-    "signed headers (the handlers never log them), so a customer managed key adds cost without a threat it stops.",
-}
 FUNCTION_CHOICES = {
     "CKV_AWS_116": "Invoked synchronously (by API Gateway or a direct invoke) and the caller gets the error; "
     "a dead-letter queue only receives failed asynchronous invocations.",
-    "CKV_AWS_117": "Reaches only a public AWS endpoint (execute-api) or nothing at all; a VPC would add "
-    "NAT cost and cold-start time without narrowing access, which IAM already controls.",
+    "CKV_AWS_117": OUTSIDE_A_VPC,
     "CKV_AWS_115": "Bounded by the API stage's throttling instead: reserved concurrency would fail to deploy "
     "in new accounts whose concurrency limit is 10.",
     "CKV_AWS_173": "The environment holds no secrets, only the API's URL and region and role names; Lambda "
@@ -45,14 +49,76 @@ STAGE_CACHE = {
     "answer to another.",
 }
 
+# The Control Tower plugin's name, which prefixes the ids of its acknowledgments.
+GUARD_PLUGIN = "cdk-validator-cfnguard"
+
 
 def attach_security_checks(app: cdk.App) -> None:
-    """Make synth fail on any AwsSolutions finding that is neither fixed nor acknowledged.
+    """Make synth fail on any finding of cdk-nag's AwsSolutions pack or of AWS Control
+    Tower's proactive controls that is neither fixed nor acknowledged.
 
-    Acknowledgments are also written into the template metadata (`cdk_nag`), so an
-    auditor reads each one with its reason beside the resource.
+    Acknowledgments (of either) are also written into the template metadata (cdk-nag's
+    `cdk_nag.rules_to_suppress`), so an auditor reads each one with its reason beside
+    the resource. The proactive controls run offline: the package bundles the rules
+    and the cfn-guard binary.
     """
-    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
+    cdk.Validations.of(app).add_plugins(
+        cdk_nag.AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True),
+        ControlTowerChecks(),
+    )
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ControlTowerChecks:
+    """CfnGuardValidator (AWS Control Tower's proactive controls), each finding reported
+    as an error.
+
+    The plugin (0.0.62) reports its findings without a severity. Once any finding of a
+    plugin is acknowledged, CDK (2.275) recomputes that plugin's conclusion from the
+    severities of the findings left, and counts a finding without one as no error: with
+    the plugin alone, one acknowledgment would let every other finding of it through,
+    printed but passing (tests/test_compliance.py shows both)."""
+
+    def __init__(self) -> None:
+        self._guard = CfnGuardValidator()
+
+    @property
+    def name(self) -> str:
+        return self._guard.name
+
+    @property
+    def version(self) -> str | None:
+        return self._guard.version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._guard.rule_ids
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        report = self._guard.validate(context)
+        return cdk.PolicyValidationPluginReport(
+            success=report.success,
+            violations=[
+                cdk.PolicyViolation(
+                    rule_name=violation.rule_name,
+                    description=violation.description,
+                    fix=violation.fix,
+                    rule_metadata=violation.rule_metadata,
+                    violating_resources=[
+                        cdk.PolicyViolatingResource(
+                            resource_logical_id=resource.resource_logical_id,
+                            template_path=resource.template_path,
+                            locations=resource.locations,
+                        )
+                        for resource in violation.violating_resources
+                    ],
+                    severity=violation.severity or "error",
+                )
+                for violation in report.violations
+            ],
+            metadata=report.metadata,
+            plugin_version=report.plugin_version,
+        )
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
@@ -60,6 +126,14 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(
         cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-{finding}", reason=reason)
     )
+
+
+def acknowledge_guard(scope: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge one finding of Control Tower's proactive controls on the CloudFormation
+    resource of `scope`, by the rule's name as the report gives it, e.g.
+    "lambda_inside_vpc_check" (CT.LAMBDA.PR.3). cdk-nag's record of acknowledgments in
+    the template metadata (`cdk_nag.rules_to_suppress`) lists it too, by its full id."""
+    cdk.Validations.of(_resource_of(scope)).acknowledge(cdk.Acknowledgment(id=f"{GUARD_PLUGIN}::{rule}", reason=reason))
 
 
 def acknowledge_path_parameters(role: IConstruct, routes: Sequence[Route], arn_of: Callable[[Route], str]) -> None:
@@ -122,5 +196,10 @@ def nag_name(value: Any) -> str:
 def skip_checkov(scope: IConstruct, checks: dict[str, str]) -> None:
     """Record in the template's metadata that checkov `checks` are skipped on the
     CloudFormation resource of `scope`, each with its reason."""
-    resource = scope.node.default_child if isinstance(scope.node.default_child, cdk.CfnResource) else scope
-    resource.add_metadata("checkov", {"skip": [{"id": check, "comment": reason} for check, reason in checks.items()]})
+    _resource_of(scope).add_metadata("checkov", {"skip": [{"id": check, "comment": reason} for check, reason in checks.items()]})
+
+
+def _resource_of(scope: IConstruct) -> cdk.CfnResource:
+    """The CloudFormation resource of an L2 construct, or `scope` if it is one."""
+    default_child = scope.node.default_child
+    return default_child if isinstance(default_child, cdk.CfnResource) else scope

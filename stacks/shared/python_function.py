@@ -9,19 +9,25 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.shared.bundling import ARCHITECTURE, EXCLUDE, LAMBDA_SRC, RUNTIME, bundled_code, needs_bundling
-from stacks.shared.compliance import FUNCTION_CHOICES, LOG_GROUP_KMS, NETWORK_INTERFACES, acknowledge, skip_checkov
-
-LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+from stacks.shared.compliance import (
+    FUNCTION_CHOICES,
+    NETWORK_INTERFACES,
+    OUTSIDE_A_VPC,
+    acknowledge,
+    acknowledge_guard,
+    skip_checkov,
+)
+from stacks.shared.log_groups import log_group
 
 
 class PythonFunction(Construct):
     """A handler from `lambda_src/<source>/handler.py`, as an asset (with the packages of
     its requirements.txt, if it has one, bundled without Docker) or (`inline`) in the
-    template itself.
+    template itself. Its log group is kept a year and encrypted with the stack's key
+    (stacks/shared/log_groups.py).
 
     Its role gets only what the function needs to write its own log group and
     traces (and, in a VPC, to manage its network interfaces): no AWS managed policy,
@@ -43,12 +49,7 @@ class PythonFunction(Construct):
         inline: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.log_group = log_group(self, "Logs", removal_policy=RemovalPolicy.DESTROY)
         self.role = iam.Role(
             self,
             "Role",
@@ -86,7 +87,6 @@ class PythonFunction(Construct):
         # role's policies, which nothing references, need the explicit order.
         stack = Stack.of(self)
         self.function.node.default_child.add_override("DependsOn", [stack.get_logical_id(p) for p in policies])
-        skip_checkov(self.log_group, LOG_GROUP_KMS)
         skip_checkov(
             self.function,
             {
@@ -95,6 +95,8 @@ class PythonFunction(Construct):
                 if (environment or check != "CKV_AWS_173") and (network is None or check != "CKV_AWS_117")
             },
         )
+        if network is None:
+            acknowledge_guard(self.function, "lambda_inside_vpc_check", OUTSIDE_A_VPC)
         acknowledge(
             self.role,
             "IAM5[Resource::*]",
