@@ -187,8 +187,8 @@ def test_each_accounts_topic_is_encrypted_and_only_its_cloudwatch_alarms_may_pub
         assert key["Properties"]["EnableKeyRotation"] is True
         statements = key["Properties"]["KeyPolicy"]["Statement"]
         cloudwatch = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
-        assert [(s["Action"], s["Condition"]) for s in cloudwatch] == [
-            (["kms:Decrypt", "kms:GenerateDataKey"], {"StringEquals": {"aws:SourceAccount": this_account(template)}})
+        assert [(s["Sid"], s["Action"], s["Condition"]) for s in cloudwatch] == [
+            ("CloudWatchAlarmsOfThisAccount", ["kms:Decrypt", "kms:GenerateDataKey"], {"StringEquals": {"aws:SourceAccount": this_account(template)}})
         ]
         (policy,) = resources(template, "AWS::SNS::TopicPolicy").values()
         publish = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]

@@ -1,14 +1,15 @@
-"""One SNS topic per account for the alarms of this app, encrypted with a key of its
-own (CloudWatch cannot publish to a topic under the AWS managed SNS key)."""
+"""One SNS topic per account for the alarms of this app, encrypted with the stack's
+key (CloudWatch cannot publish to a topic under the AWS managed SNS key)."""
 
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from stacks.shared.log_groups import logs_key
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 
@@ -20,14 +21,9 @@ class AlarmTopic(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, title: str, email: str | None) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
-        self.key = kms.Key(
-            self,
-            "Key",
-            enable_key_rotation=True,
-            description=f"Encrypts the {title} API's alarm topic",
-        )
-        # The account's principals manage the key through IAM (the key's default policy);
-        # CloudWatch may only encrypt messages for alarms of this account.
+        # The stack's one key (its log groups' too); CloudWatch may use it only for the
+        # messages of alarms of this account.
+        self.key = logs_key(Stack.of(self))
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsOfThisAccount",

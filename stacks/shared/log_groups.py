@@ -56,7 +56,7 @@ def logs_key(stack: Stack) -> kms.Key:
     key = kms.Key(
         stack,
         LOGS_KEY_ID,
-        description="Encrypts this stack's CloudWatch log groups; only CloudWatch Logs of this account and region may use it",
+        description="Encrypts this stack's CloudWatch log groups (and alarm topic); only CloudWatch Logs of this account and region (and its CloudWatch alarms) may use it",
         enable_key_rotation=True,
         # Deleted with the stack (after the 30-day waiting period) unless a retained log group needs it.
         removal_policy=RemovalPolicy.DESTROY,
@@ -72,8 +72,13 @@ def logs_key(stack: Stack) -> kms.Key:
             },
         )
     )
-    # AWS Control Tower's CT.KMS.PR.3: no grants, by which a principal of the account
-    # could give itself the key's use, except those AWS services make for their resources.
+    only_aws_services_may_create_grants(key)
+    return key
+
+
+def only_aws_services_may_create_grants(key: kms.Key) -> None:
+    """AWS Control Tower's CT.KMS.PR.3: no grants, by which a principal of the account
+    could give itself the key's use, except those AWS services make for their resources."""
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="GrantsOnlyForAwsServices",
@@ -84,7 +89,6 @@ def logs_key(stack: Stack) -> kms.Key:
             conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
         )
     )
-    return key
 
 
 def _where(stack: Stack) -> tuple[str, str, str]:
