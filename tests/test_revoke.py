@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import pathlib
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from tests.conftest import MODES, synthesize
+from tests.stubbed_aws import StubbedSession, stubbed_session
 from tools import revoke
 
 SECURITY_ACCOUNT = MODES["lambda-authorizer"]["authorizer_account"]
@@ -25,26 +23,10 @@ def authorizer_out(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return out
 
 
-class StubbedSession:
-    def __init__(self) -> None:
-        self.clients = {
-            name: boto3.client(name, region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-            for name in ("sts", "ssm")
-        }
-        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
-
-    def client(self, name: str) -> Any:
-        return self.clients[name]
-
-
 @pytest.fixture
 def session() -> Iterator[StubbedSession]:
-    stubbed = StubbedSession()
-    for stub in stubbed.stubs.values():
-        stub.activate()
-    yield stubbed
-    for stub in stubbed.stubs.values():
-        stub.assert_no_pending_responses()
+    with stubbed_session(StubbedSession("sts", "ssm")) as stubbed:
+        yield stubbed
 
 
 def answers(session: StubbedSession, account: str, entries: list[str], parameter: str) -> None:

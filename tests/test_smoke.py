@@ -8,12 +8,11 @@ import pathlib
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.response import StreamingBody
-from botocore.stub import Stubber
 
 from stacks.routes import SERVICE
+from tests.stubbed_aws import StubbedSession, stubbed_session
 from tools import smoke
 
 STACK = "ClientStack-444455556666"
@@ -23,20 +22,11 @@ SERVED = {"ok": True, "statusCode": 200, "body": {"account": "444455556666", "pr
 REFUSED = {"ok": False, "statusCode": 403, "body": {"message": "Missing Authentication Token"}}
 
 
-class StubbedSession:
+class SmokeSession(StubbedSession):
     """What `run` needs of a boto3 Session, with each client's answers stubbed."""
 
     def __init__(self) -> None:
-        self.clients = {
-            name: boto3.client(
-                name, region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-            )
-            for name in ("sts", "cloudformation", "lambda")
-        }
-        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
-
-    def client(self, name: str) -> Any:
-        return self.clients[name]
+        super().__init__("sts", "cloudformation", "lambda")
 
     def answer(
         self,
@@ -79,17 +69,12 @@ class StubbedSession:
 
 
 @pytest.fixture
-def session() -> Iterator[StubbedSession]:
-    stubbed = StubbedSession()
-    for stub in stubbed.stubs.values():
-        stub.activate()
-    yield stubbed
-    for stub in stubbed.stubs.values():
-        stub.assert_no_pending_responses()
-        stub.deactivate()
+def session() -> Iterator[SmokeSession]:
+    with stubbed_session(SmokeSession()) as stubbed:
+        yield stubbed
 
 
-def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> None:
+def test_unsigned_refused_and_signed_served_is_ok(session: SmokeSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": REFUSED})
     verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.ok
@@ -122,7 +107,7 @@ def test_unsigned_refused_and_signed_served_is_ok(session: StubbedSession) -> No
         ("Something new", "none of the known causes fits"),
     ],
 )
-def test_a_failed_signed_call_names_the_cause_that_fits(session: StubbedSession, message: str, cause: str) -> None:
+def test_a_failed_signed_call_names_the_cause_that_fits(session: SmokeSession, message: str, cause: str) -> None:
     signed = {"ok": False, "statusCode": 403, "body": {"message": message}}
     session.answer({"ok": False, "signed": signed, "unsigned": REFUSED})
     verdict = smoke.run(session, STACK, "444455556666")
@@ -131,39 +116,39 @@ def test_a_failed_signed_call_names_the_cause_that_fits(session: StubbedSession,
     assert verdict.lines[-1].startswith(f"cause: {cause}")
 
 
-def test_an_unreachable_api_is_a_cause_too(session: StubbedSession) -> None:
+def test_an_unreachable_api_is_a_cause_too(session: SmokeSession) -> None:
     signed = {"ok": False, "statusCode": None, "error": "could not reach the API at https://x: timed out"}
     session.answer({"ok": False, "signed": signed, "unsigned": signed})
     verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: The API's host could not be reached")
 
 
-def test_an_api_that_serves_unsigned_requests_fails(session: StubbedSession) -> None:
+def test_an_api_that_serves_unsigned_requests_fails(session: SmokeSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": SERVED})
     verdict = smoke.run(session, STACK, "444455556666")
     assert not verdict.ok
     assert verdict.lines[-1] == "FAILED: the API answered an unsigned request, so its methods do not require IAM."
 
 
-def test_a_requestor_that_refuses_the_call_is_reported(session: StubbedSession) -> None:
+def test_a_requestor_that_refuses_the_call_is_reported(session: SmokeSession) -> None:
     session.answer({"ok": False, "error": "environment variable API_URL is ''"})
     verdict = smoke.run(session, STACK, "444455556666")
     assert (verdict.ok, verdict.lines) == (False, ["the requestor refused the call: environment variable API_URL is ''"])
 
 
-def test_a_crashed_requestor_is_an_error(session: StubbedSession) -> None:
+def test_a_crashed_requestor_is_an_error(session: SmokeSession) -> None:
     session.answer({"errorMessage": "boom", "errorType": "RuntimeError"}, function_error="Unhandled")
     with pytest.raises(smoke.SmokeError, match="the requestor .* failed"):
         smoke.run(session, STACK, "444455556666")
 
 
-def test_a_profile_of_another_account_is_refused(session: StubbedSession) -> None:
+def test_a_profile_of_another_account_is_refused(session: SmokeSession) -> None:
     session.answer({}, account="999988887777")
     with pytest.raises(smoke.SmokeError, match=f"the profile is for account 999988887777, but {STACK} is in"):
         smoke.run(session, STACK, "444455556666")
 
 
-def test_a_stack_that_is_not_deployed_is_an_error(session: StubbedSession) -> None:
+def test_a_stack_that_is_not_deployed_is_an_error(session: SmokeSession) -> None:
     session.stubs["sts"].add_response(
         "get_caller_identity", {"Account": "444455556666", "Arn": "arn:aws:iam::444455556666:user/ops", "UserId": "A"}
     )
@@ -174,7 +159,7 @@ def test_a_stack_that_is_not_deployed_is_an_error(session: StubbedSession) -> No
         smoke.run(session, STACK, "444455556666")
 
 
-def failed_deploy(session: StubbedSession, reason: str) -> None:
+def failed_deploy(session: SmokeSession, reason: str) -> None:
     session.stubs["sts"].add_response(
         "get_caller_identity", {"Account": "444455556666", "Arn": "arn:aws:iam::444455556666:user/ops", "UserId": "A"}
     )
@@ -203,7 +188,7 @@ def failed_deploy(session: StubbedSession, reason: str) -> None:
     ],
 )
 def test_a_client_stack_that_could_not_read_api_stack_says_to_deploy_api_stack_first(
-    session: StubbedSession, reason: str
+    session: SmokeSession, reason: str
 ) -> None:
     failed_deploy(session, reason)
     with pytest.raises(smoke.SmokeError) as raised:
@@ -213,7 +198,7 @@ def test_a_client_stack_that_could_not_read_api_stack_says_to_deploy_api_stack_f
     assert "`make deploy`" in message and "bootstrapped" in message and reason in message
 
 
-def test_a_client_stack_that_failed_otherwise_quotes_cloudformation(session: StubbedSession) -> None:
+def test_a_client_stack_that_failed_otherwise_quotes_cloudformation(session: SmokeSession) -> None:
     failed_deploy(session, "Resource limit exceeded")
     with pytest.raises(smoke.SmokeError, match=f"{STACK} is ROLLBACK_COMPLETE: see its events .*Resource limit exceeded"):
         smoke.run(session, STACK, "444455556666")
@@ -247,7 +232,7 @@ HTTP_SERVED = {
 HTTP_FORBIDDEN = {"ok": False, "statusCode": 403, "body": {"message": "Forbidden"}}
 
 
-def test_an_http_api_refusing_unsigned_and_serving_signed_is_ok(session: StubbedSession) -> None:
+def test_an_http_api_refusing_unsigned_and_serving_signed_is_ok(session: SmokeSession) -> None:
     session.answer({"ok": True, "signed": HTTP_SERVED, "unsigned": HTTP_FORBIDDEN}, api_type="http")
     verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.ok
@@ -261,14 +246,14 @@ def test_an_http_api_refusing_unsigned_and_serving_signed_is_ok(session: Stubbed
         ({"ok": False, "statusCode": 404, "body": {"message": "Not Found"}}, "No route or no stage of this name"),
     ],
 )
-def test_an_http_apis_refusals_get_their_own_causes(session: StubbedSession, signed: dict, cause: str) -> None:
+def test_an_http_apis_refusals_get_their_own_causes(session: SmokeSession, signed: dict, cause: str) -> None:
     session.answer({"ok": False, "signed": signed, "unsigned": HTTP_FORBIDDEN}, api_type="http")
     verdict = smoke.run(session, STACK, "444455556666")
     assert not verdict.ok
     assert verdict.lines[-1].startswith(f"cause: {cause}")
 
 
-def test_a_rest_apis_forbidden_is_not_read_as_an_http_apis(session: StubbedSession) -> None:
+def test_a_rest_apis_forbidden_is_not_read_as_an_http_apis(session: SmokeSession) -> None:
     session.answer({"ok": False, "signed": HTTP_FORBIDDEN, "unsigned": REFUSED}, api_type="rest")
     assert smoke.run(session, STACK, "444455556666").lines[-1].startswith("cause: No API with this id")
 
@@ -288,33 +273,33 @@ ANONYMOUS_DENIED = {
 }
 
 
-def test_a_private_apis_deny_names_the_network_boundary_too(session: StubbedSession) -> None:
+def test_a_private_apis_deny_names_the_network_boundary_too(session: SmokeSession) -> None:
     session.answer({"ok": False, "signed": EXPLICIT_DENY, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
     verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: Denied by the resource policy")
     assert "client_vpc_ids" in verdict.lines[-1]
 
 
-def test_a_private_api_out_of_reach_points_at_the_vpc_endpoint(session: StubbedSession) -> None:
+def test_a_private_api_out_of_reach_points_at_the_vpc_endpoint(session: SmokeSession) -> None:
     unreachable = {"ok": False, "statusCode": None, "error": "could not reach the API at https://x: Name does not resolve"}
     session.answer({"ok": False, "signed": unreachable, "unsigned": unreachable}, endpoint_type="private")
     verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: A private API is reached only through an execute-api interface endpoint")
 
 
-def test_a_private_api_that_denies_the_anonymous_caller_refuses_unsigned_calls(session: StubbedSession) -> None:
+def test_a_private_api_that_denies_the_anonymous_caller_refuses_unsigned_calls(session: SmokeSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": ANONYMOUS_DENIED}, endpoint_type="private")
     assert smoke.run(session, STACK, "444455556666").ok
 
 
-def test_a_private_api_reached_on_the_public_endpoint_points_at_the_missing_endpoint(session: StubbedSession) -> None:
+def test_a_private_api_reached_on_the_public_endpoint_points_at_the_missing_endpoint(session: SmokeSession) -> None:
     forbidden = {"ok": False, "statusCode": 403, "body": {"message": "Forbidden"}}
     session.answer({"ok": False, "signed": forbidden, "unsigned": forbidden}, endpoint_type="private")
     verdict = smoke.run(session, STACK, "444455556666")
     assert verdict.lines[-1].startswith("cause: The call reached API Gateway's public endpoint")
 
 
-def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: StubbedSession) -> None:
+def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: SmokeSession) -> None:
     error = "could not assume INVOKER_ROLE_ARN arn:aws:iam::111122223333:role/x: Connect timeout on endpoint URL"
     session.answer({"ok": False, "error": error}, endpoint_type="private")
     verdict = smoke.run(session, STACK, "444455556666")
@@ -324,7 +309,7 @@ def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: StubbedSes
 UNAUTHORIZED = {"ok": False, "statusCode": 401, "body": {"message": "Unauthorized"}, "error": "the API answered 401: Unauthorized"}
 
 
-def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(session: StubbedSession) -> None:
+def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(session: SmokeSession) -> None:
     session.answer({"ok": True, "signed": SERVED, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
     assert smoke.run(session, STACK, "444455556666").ok
 
@@ -340,7 +325,7 @@ def test_behind_the_central_authorizer_unsigned_is_401_and_signed_is_served(sess
         ({"ok": False, "statusCode": 500, "body": {"message": None}, "error": "the API answered 500: {'message': None}"}, "API Gateway could not call the authorizer"),
     ],
 )
-def test_the_central_authorizers_refusals_get_their_causes(session: StubbedSession, signed: dict, cause: str) -> None:
+def test_the_central_authorizers_refusals_get_their_causes(session: SmokeSession, signed: dict, cause: str) -> None:
     session.answer({"ok": False, "signed": signed, "unsigned": UNAUTHORIZED}, access_mode="lambda-authorizer")
     assert smoke.run(session, STACK, "444455556666").lines[-1].startswith(f"cause: {cause}")
 
@@ -353,7 +338,7 @@ def test_a_member_accounts_stackset_instance_is_judged_from_the_member_template(
     stack_set = {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": json.dumps(member)}}
     (tmp_path / "ClientStackSet.template.json").write_text(json.dumps({"Resources": {"S": stack_set}}))
     assert smoke.member_template_of(tmp_path) == member
-    session = StubbedSession()
+    session = SmokeSession()
     payload = json.dumps({"ok": True, "signed": SERVED, "unsigned": REFUSED}).encode()
     session.stubs["lambda"].add_response(
         "invoke",

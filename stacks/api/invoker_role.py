@@ -10,7 +10,7 @@ from aws_cdk import ArnFormat, CfnResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.api.resource_policy import admitted_principals, denied_statements
+from stacks.api.resource_policy import denied_statements, extra_principals, listed_account_conditions, organization_conditions
 from stacks.config import Admission, ConfigError
 from stacks.names import Names
 from stacks.routes import Route
@@ -40,17 +40,8 @@ def _deny_assuming(sid: str, conditions: dict[str, dict[str, object]]) -> iam.Po
 def _trusted(admission: Admission) -> iam.IPrincipal:
     """The requestor roles: by name in any account of the organization, or by name in
     each listed account (the account written once, so that a hundred fit)."""
-    if admission.org_id:
-        principals, conditions = admitted_principals(admission)
-        return iam.PrincipalWithConditions(iam.CompositePrincipal(*principals), {**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT})
-    return iam.PrincipalWithConditions(
-        iam.AnyPrincipal(),
-        {
-            "ArnLike": {"aws:PrincipalArn": admission.requestor_role_pattern},
-            "StringEquals": {"aws:PrincipalAccount": list(admission.requestor_accounts)},
-            **SESSION_NAMED_BY_ITS_ACCOUNT,
-        },
-    )
+    conditions = organization_conditions(admission) if admission.org_id else listed_account_conditions(admission)
+    return iam.PrincipalWithConditions(iam.AnyPrincipal(), {**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT})
 
 
 class InvokerRole(Construct):
@@ -78,15 +69,11 @@ class InvokerRole(Construct):
             description=f"Assumed by the client accounts' requestor roles to invoke the {names.title} API",
         )
         skip_checkov(self.role, TRUSTED_BY_CONDITIONS)
-        extra = list(admission.extra_principal_arns)
-        if extra and not admission.org_id:
-            # Roles named by ARN, in a statement of their own: an account named only by a
-            # pattern does not admit its requestor role (as in the resource policy).
+        if admission.extra_principal_arns and not admission.org_id:
+            roots, conditions = extra_principals(admission)
             self.role.assume_role_policy.add_statements(
                 iam.PolicyStatement(
-                    principals=[iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in dict.fromkeys(arn.split(":")[4] for arn in extra)],
-                    actions=["sts:AssumeRole"],
-                    conditions={"ArnLike": {"aws:PrincipalArn": extra}, **SESSION_NAMED_BY_ITS_ACCOUNT},
+                    principals=roots, actions=["sts:AssumeRole"], conditions={**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT}
                 )
             )
         for statement in denied_statements(admission.denied, _deny_assuming):

@@ -50,16 +50,35 @@ def policy_size(document: iam.PolicyDocument) -> int:
     return len(compact.replace("execute-api:/", EXPANDED_RESOURCE_PREFIX))
 
 
-def admitted_principals(admission: Admission) -> tuple[list[iam.IPrincipal], dict[str, dict[str, object]]]:
-    """The principals and conditions that admit exactly `admission`: in a resource
-    policy here, and in the invoker role's trust policy in assume-role mode."""
-    conditions: dict[str, dict[str, object]] = {"ArnLike": {"aws:PrincipalArn": list(admission.principal_arns)}}
-    if admission.org_id:
-        conditions["StringEquals"] = {"aws:PrincipalOrgID": admission.org_id}
-        if admission.org_paths:
-            conditions["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(admission.org_paths)}
-        return [iam.AnyPrincipal()], conditions
-    return [iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in admission.accounts], conditions
+def organization_conditions(admission: Admission) -> dict[str, dict[str, object]]:
+    """With org_id: the conditions on Principal '*' that admit exactly `admission`, in
+    a resource policy here and in the invoker role's trust policy."""
+    conditions: dict[str, dict[str, object]] = {
+        "ArnLike": {"aws:PrincipalArn": list(admission.principal_arns)},
+        "StringEquals": {"aws:PrincipalOrgID": admission.org_id},
+    }
+    if admission.org_paths:
+        conditions["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(admission.org_paths)}
+    return conditions
+
+
+def listed_account_conditions(admission: Admission) -> dict[str, dict[str, object]]:
+    """Without org_id: the requestor role's name once and each listed account once, as
+    conditions on Principal '*', so that hundreds of accounts fit."""
+    return {
+        "ArnLike": {"aws:PrincipalArn": admission.requestor_role_pattern},
+        "StringEquals": {"aws:PrincipalAccount": list(admission.requestor_accounts)},
+    }
+
+
+def extra_principals(admission: Admission) -> tuple[list[iam.IPrincipal], dict[str, dict[str, object]]]:
+    """allowed_principal_arns without org_id: their accounts' roots and the ARNs, in a
+    statement of their own (an account named only by a pattern does not admit its
+    requestor role)."""
+    extra = list(admission.extra_principal_arns)
+    accounts = dict.fromkeys(arn.split(":")[4] for arn in extra)
+    roots = [iam.ArnPrincipal(f"arn:{admission.partition}:iam::{account}:root") for account in accounts]
+    return roots, {"ArnLike": {"aws:PrincipalArn": extra}}
 
 
 def _render(
@@ -85,14 +104,13 @@ def _render(
 
 
 def _in_the_organization(routes_of_the_stage: list[str], admission: Admission) -> list[iam.PolicyStatement]:
-    principals, conditions = admitted_principals(admission)
     return [
         iam.PolicyStatement(
             sid="AllowAdmittedPrincipals",
-            principals=principals,
+            principals=[iam.AnyPrincipal()],
             actions=[INVOKE],
             resources=routes_of_the_stage,
-            conditions=conditions,
+            conditions=organization_conditions(admission),
         ),
         # Without it, principals of the API's own account whose identity policy
         # allows execute-api:Invoke could call too: same-account calls need only one Allow.
@@ -105,7 +123,7 @@ def _listed_accounts(routes_of_the_stage: list[str], admission: Admission) -> li
     once, so that hundreds of accounts fit; tests/test_admission.py proves it admits
     and refuses exactly what one full role ARN per account would."""
     extra = list(admission.extra_principal_arns)
-    extra_accounts = list(dict.fromkeys(arn.split(":")[4] for arn in extra))
+    extra_roots, extra_conditions = extra_principals(admission)
     in_the_api_account = [arn for arn in admission.principal_arns if arn.split(":")[4] == admission.api_account]
     return [
         iam.PolicyStatement(
@@ -113,19 +131,16 @@ def _listed_accounts(routes_of_the_stage: list[str], admission: Admission) -> li
             principals=[iam.AnyPrincipal()],
             actions=[INVOKE],
             resources=routes_of_the_stage,
-            conditions={
-                "ArnLike": {"aws:PrincipalArn": admission.requestor_role_pattern},
-                "StringEquals": {"aws:PrincipalAccount": list(admission.requestor_accounts)},
-            },
+            conditions=listed_account_conditions(admission),
         ),
         *(
             [
                 iam.PolicyStatement(
                     sid="AllowTheListedPrincipals",
-                    principals=[iam.ArnPrincipal(f"arn:{admission.partition}:iam::{a}:root") for a in extra_accounts],
+                    principals=extra_roots,
                     actions=[INVOKE],
                     resources=routes_of_the_stage,
-                    conditions={"ArnLike": {"aws:PrincipalArn": extra}},
+                    conditions=extra_conditions,
                 )
             ]
             if extra
