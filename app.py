@@ -14,6 +14,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 from aws_cdk import Stack
+from constructs import Construct
 
 from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
@@ -23,6 +24,9 @@ from stacks.operations.api_operations import ApiOperations
 from stacks.operations.function_operations import AuthorizerOperations, RequestorOperations
 from stacks.org.client_stackset import ClientStackSet
 from stacks.org.guard_stack import OrgGuardStack
+from stacks.pipeline.check import admit_the_check, checked_account
+from stacks.pipeline.pipeline_stack import PipelineStack
+from stacks.pipeline.stages import DeliveryStages
 from stacks.shared.bundling import NotSetUp
 from stacks.shared.compliance import attach_security_checks
 
@@ -43,18 +47,43 @@ def client_stack_name(account: str) -> str:
     return f"ClientStack-{account}"
 
 
-def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
+class AppScopes:
+    """Where build_stacks puts each stack: in the app itself, deployed with `cdk deploy`.
+    A pipeline puts them in its stages instead (stacks/pipeline/stages.py)."""
+
+    def __init__(self, app: cdk.App) -> None:
+        self.app = app
+
+    def api(self) -> Construct:
+        return self.app
+
+    def authorizer(self, account: str) -> Construct:
+        return self.app
+
+    def client(self, account: str) -> Construct:
+        return self.app
+
+    def stack_set(self, account: str) -> Construct:
+        return self.app
+
+
+def build_stacks(app: cdk.App, config: AppConfig, scopes: AppScopes | DeliveryStages | None = None) -> BuiltStacks:
     """ApiStack and its consumers, all checked by cdk-nag when the app is synthesized.
 
     The consumers get ApiStack's ids from the context when `-c api_id` is given (an API
     of another copy of the app, or of another tool). Otherwise they get references to
     ApiStack's resources, which CDK turns into CloudFormation's `Fn::GetStackOutput`
     (cdk.json makes cross-stack references weak): each consumer reads the ids from
-    ApiStack when it deploys, and is ordered after it."""
+    ApiStack when it deploys, and is ordered after it.
+
+    Each stack's name is its id wherever `scopes` puts it, so a pipeline deploys the
+    very stacks `cdk deploy` does."""
     attach_security_checks(app)
+    scopes = scopes or AppScopes(app)
     api_stack = ApiStack(
-        app,
+        scopes.api(),
         "ApiStack",
+        stack_name="ApiStack",
         config=config,
         env=cdk.Environment(account=config.api_account, region=config.api_region.name),
         description=f"{config.names.title} {config.api_type.upper()} API with IAM authorization, invoked cross-account",
@@ -64,7 +93,7 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
     def consumer(stack: Stack) -> Stack:
         if config.api_id is None:
             # A weak reference records no dependency: `cdk deploy --all` needs one.
-            stack.add_stack_dependency(api_stack, "reads ApiStack's outputs when it deploys")
+            _after(stack, api_stack, "reads ApiStack's outputs when it deploys")
         return stack
 
     # With the organization rollout the StackSet is the client side: a ClientStack in an
@@ -72,8 +101,9 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
     clients = [
         consumer(
             ClientStack(
-                app,
+                scopes.client(account),
                 client_stack_name(account),
+                stack_name=client_stack_name(account),
                 config=wired,
                 env=cdk.Environment(account=account, region=config.client_region.name),
                 description=f"SigV4-signing requestor for the {config.names.title} API in another account",
@@ -83,11 +113,11 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
     ]
     built = BuiltStacks(api=api_stack, clients=clients)
     if config.access_mode == LAMBDA_AUTHORIZER:
-        built = dataclasses.replace(built, authorizer=consumer(_authorizer_stack(app, wired)))
+        built = dataclasses.replace(built, authorizer=consumer(_authorizer_stack(scopes, wired)))
     if config.org_rollout is not None:
-        guard, stack_set = _org_rollout(app, wired)
+        guard, stack_set = _org_rollout(app, scopes, wired)
         # The guard first: the API admits the OUs' accounts by the requestor role's name.
-        api_stack.add_stack_dependency(guard, "admits the OUs only once the guard protects the role's name")
+        _after(api_stack, guard, "admits the OUs only once the guard protects the role's name")
         built = dataclasses.replace(built, guard=guard, stack_set=consumer(stack_set))
     elif config.org_id is not None:
         cdk.Annotations.of(api_stack).add_warning_v2(
@@ -99,6 +129,13 @@ def build_stacks(app: cdk.App, config: AppConfig) -> BuiltStacks:
         )
     _operate(built, config)
     return built
+
+
+def _after(stack: Stack, earlier: Stack, reason: str) -> None:
+    """`stack` deploys after `earlier`. In a pipeline, stacks of different stages are
+    ordered by the stages (CDK refuses a dependency across them)."""
+    if cdk.Stage.of(stack).node.path == cdk.Stage.of(earlier).node.path:
+        stack.add_stack_dependency(earlier, reason)
 
 
 def _operate(built: BuiltStacks, config: AppConfig) -> None:
@@ -124,37 +161,60 @@ def _wired_to(api_stack: ApiStack, config: AppConfig) -> AppConfig:
     )
 
 
-def _org_rollout(app: cdk.App, config: AppConfig) -> tuple[OrgGuardStack, ClientStackSet]:
+def _org_rollout(app: cdk.App, scopes: AppScopes | DeliveryStages, config: AppConfig) -> tuple[OrgGuardStack, ClientStackSet]:
     """The StackSet of client stacks and the guard on the requestor role's name."""
     rollout = config.org_rollout
+    # With the API: a pipeline deploys the guard in its first stage.
     guard = OrgGuardStack(
-        app,
+        scopes.api(),
         "OrgGuardStack",
+        stack_name="OrgGuardStack",
         config=config,
         env=cdk.Environment(account=rollout.policy_account, region=rollout.policy_region),
         description="Service control policy: only the StackSet rollout may create or change the requestor role",
     )
     stack_set = ClientStackSet(
-        app,
+        scopes.stack_set(rollout.stackset_account),
         "ClientStackSet",
+        stack_name="ClientStackSet",
         config=config,
         context=app.node.get_all_context(),
         env=cdk.Environment(account=rollout.stackset_account, region=config.client_region.name),
         description=f"{config.names.title} API requestors in every account of the OUs (service-managed StackSet)",
     )
     # The guard first: no requestor role may exist in the OUs before it does.
-    stack_set.add_stack_dependency(guard, "no requestor role may exist in the OUs before the guard")
+    _after(stack_set, guard, "no requestor role may exist in the OUs before the guard")
     return guard, stack_set
 
 
-def _authorizer_stack(app: cdk.App, config: AppConfig) -> AuthorizerStack:
+def _authorizer_stack(scopes: AppScopes | DeliveryStages, config: AppConfig) -> AuthorizerStack:
     """The central authorizer in the security account."""
     return AuthorizerStack(
-        app,
+        scopes.authorizer(config.authorizer_account),
         "AuthorizerStack",
+        stack_name="AuthorizerStack",
         config=config,
         env=cdk.Environment(account=config.authorizer_account, region=config.api_region.name),
         description=f"Central Lambda authorizer of the {config.names.title} API: callers admitted by their IAM identity",
+    )
+
+
+def build_pipeline(app: cdk.App, config: AppConfig) -> PipelineStack:
+    """PipelineStack, whose stages hold the stacks build_stacks makes (pipeline_account set)."""
+    stages = DeliveryStages(app, config)
+    built = build_stacks(app, config, stages)
+    checked = checked_account(config)
+    for client in built.clients:
+        if client.account == checked:
+            admit_the_check(client, config)
+    settings = config.pipeline
+    return PipelineStack(
+        app,
+        "PipelineStack",
+        config=config,
+        stages=stages,
+        env=cdk.Environment(account=settings.account, region=settings.region.name),
+        description=f"Delivers the {config.names.title} API's stacks to every account from {settings.repository}",
     )
 
 
@@ -173,7 +233,11 @@ def new_app(**kwargs: object) -> cdk.App:
 def main() -> int:
     app = new_app()
     try:
-        build_stacks(app, load_config(app))
+        config = load_config(app)
+        if config.pipeline is None:
+            build_stacks(app, config)
+        else:
+            build_pipeline(app, config)
     except ConfigError as error:
         print(f"Invalid configuration: {error}", file=sys.stderr)
         return 1

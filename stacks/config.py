@@ -55,6 +55,7 @@ from stacks.context_values import (
     reject_unknown_keys,
 )
 from stacks.names import Names
+from stacks.pipeline.settings import PipelineSettings, parse_pipeline
 from stacks.routes import SERVICE, Route, Service
 
 __all__ = [
@@ -149,6 +150,8 @@ class AppConfig:
     alarm_email: str | None = None
     # The API's routes, health route and backend code, as stacks/routes.py declares them.
     service: Service = SERVICE
+    # With pipeline_account: the stacks are delivered by a pipeline in that account.
+    pipeline: PipelineSettings | None = None
 
     @property
     def names(self) -> Names:
@@ -313,4 +316,5 @@ class AppConfig:
             backend_function_arn=parse_backend_function_arn(get("backend_function_arn"), api_account, api_region),
             denied_principals=parse_denied_principals(get("denied_principals"), api_region.partition),
             alarm_email=parse_alarm_email(get("alarm_email")),
+            pipeline=parse_pipeline(get, api_region),
         )

@@ -48,6 +48,15 @@ ORG_ROLLOUT_KEYS = (
     "stackset_max_concurrent_percentage",
     "stackset_failure_tolerance_percentage",
 )
+# Delivery on CDK Pipelines (stacks/pipeline/settings.py); pipeline_account turns the others on.
+PIPELINE_KEYS = (
+    "pipeline_account",
+    "pipeline_region",
+    "pipeline_connection_arn",
+    "pipeline_repository",
+    "pipeline_branch",
+    "pipeline_approval",
+)
 KNOWN_KEYS = (
     "service_name",
     "api_account",
@@ -78,6 +87,7 @@ KNOWN_KEYS = (
     "denied_principals",
     "alarm_email",
     *ORG_ROLLOUT_KEYS,
+    *PIPELINE_KEYS,
 )
 # Keys without a default: synth stops when one is missing.
 REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")

@@ -51,6 +51,21 @@ class Names:
         return f"{self.service}-api-authz-{self.stage}-{self.api_region}"
 
     @property
+    def requestor_function(self) -> str:
+        # The role's name: the pipeline's check may invoke exactly this function, and the
+        # organization's guard protects functions of this prefix too.
+        return self.requestor_role
+
+    @property
+    def pipeline(self) -> str:
+        return f"{self.service}-api-{self.stage}-delivery"
+
+    @property
+    def pipeline_check_role(self) -> str:
+        """The role of the pipeline's check, which each checked requestor lets invoke it."""
+        return f"{self.service}-api-check-{self.stage}-{self.api_region}"
+
+    @property
     def denied_parameter(self) -> str:
         """The SSM parameter the authorizer reads its deny list from (lambda-authorizer mode)."""
         return f"/{self.service}-api/{self.stage}/denied-principals"

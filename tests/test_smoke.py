@@ -14,6 +14,7 @@ from botocore.response import StreamingBody
 from stacks.routes import SERVICE
 from tests.stubbed_aws import StubbedSession, stubbed_session
 from tools import smoke
+from tools.verdict import PRIVATE_ASSUME_ROLE_CAUSE
 
 STACK = "ClientStack-444455556666"
 FUNCTION = "ClientStack-444455556666-RequestorFunction2747811D-AbCdEf123456"
@@ -303,7 +304,7 @@ def test_a_failed_assume_role_in_a_private_vpc_points_at_sts(session: SmokeSessi
     error = "could not assume INVOKER_ROLE_ARN arn:aws:iam::111122223333:role/x: Connect timeout on endpoint URL"
     session.answer({"ok": False, "error": error}, endpoint_type="private")
     verdict = smoke.run(session, STACK, "444455556666")
-    assert verdict.lines == [f"the requestor refused the call: {error}", smoke.PRIVATE_ASSUME_ROLE_CAUSE]
+    assert verdict.lines == [f"the requestor refused the call: {error}", PRIVATE_ASSUME_ROLE_CAUSE]
 
 
 UNAUTHORIZED = {"ok": False, "statusCode": 401, "body": {"message": "Unauthorized"}, "error": "the API answered 401: Unauthorized"}

@@ -74,8 +74,7 @@ class ClientStack(Stack):
             # ApiStack admits this exact name: in its resource policy, or in assume-role
             # mode in its invoker role's trust policy.
             role_name=config.names.requestor_role,
-            # In a StackSet, a name the organization's guard protects like the role's.
-            function_name=config.names.requestor_role if stack_set_member else None,
+            function_name=config.names.requestor_function,
             network=self.network,
             # In a StackSet's template: the code in the template, no asset bucket.
             inline=stack_set_member,

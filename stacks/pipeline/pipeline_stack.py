@@ -1,0 +1,90 @@
+"""PipelineStack, in the pipeline account: CDK Pipelines delivers every account's stacks
+from one branch of one repository, in order, and keeps itself up to date.
+
+A push runs: source, `make synth` (the project's own, with the pinned CLI and the
+requirements' Python packages, on the repository's cdk.json), the pipeline's own update
+(self-mutation), the assets, then the stages of stacks/pipeline/stages.py; an approval
+before the client wave when pipeline_approval is true; the cross-account check last.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import pipelines
+from constructs import Construct
+
+from stacks.config import AppConfig
+from stacks.pipeline.check import CrossAccountCheck, checked_account
+from stacks.pipeline.hardening import harden
+from stacks.pipeline.stages import DeliveryStages
+from stacks.shared.log_groups import log_group
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The CodeBuild image and runtimes the synth runs on: Python >= 3.11 as the Makefile needs, and Node 20.
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+RUNTIMES = {"python": "3.12", "nodejs": "20"}
+
+
+def pinned_cli_version() -> str:
+    """The CDK CLI of package.json: the pipeline's own update and its assets use the same one."""
+    return json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+
+
+class PipelineStack(Stack):
+    """Exposes `pipeline` (the CodePipeline), `source`, `build_logs` and `check` (the CrossAccountCheck, or None)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, stages: DeliveryStages, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        settings = config.pipeline
+        # Every build's log, kept with the other logs of the app: a release's evidence.
+        self.build_logs = log_group(self, "BuildLogs", removal_policy=RemovalPolicy.RETAIN)
+        self.source = pipelines.CodePipelineSource.connection(
+            settings.repository, settings.branch, connection_arn=settings.connection_arn
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            pipeline_name=config.names.pipeline,
+            synth=pipelines.ShellStep(
+                "Synth", input=self.source, commands=["make synth"], primary_output_directory="cdk.out"
+            ),
+            # Every account's deploy reads the artifacts: they are encrypted with a key of
+            # the pipeline's that each target account's deploy role may use.
+            cross_account_keys=True,
+            enable_key_rotation=True,
+            self_mutation=True,
+            cli_version=pinned_cli_version(),
+            docker_enabled_for_synth=False,
+            # One CodeBuild project publishes every asset, not one project per asset.
+            publish_assets_in_parallel=False,
+            code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
+                partial_build_spec=codebuild.BuildSpec.from_object({"phases": {"install": {"runtime-versions": RUNTIMES}}}),
+                logging=codebuild.LoggingOptions(cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.build_logs)),
+            ),
+        )
+        account = checked_account(config)
+        self.check = (
+            CrossAccountCheck(self, "Check", config=config, account=account, source=self.source) if account else None
+        )
+        # A consumer's reference adds an output to ApiStack, in an earlier stage: the
+        # consumers' stages are written first, so that ApiStack's has every output.
+        for stage in reversed(stages.in_order):
+            stage.synth()
+        self.pipeline.add_stage(stages.api_stage)
+        if stages.authorizer_stage is not None:
+            self.pipeline.add_stage(stages.authorizer_stage)
+        clients = self.pipeline.add_wave(
+            "Clients",
+            pre=[pipelines.ManualApprovalStep("ApproveTheClientAccounts")] if settings.approval else None,
+            post=[self.check.step] if self.check else None,
+        )
+        for stage in stages.client_stages.values():
+            clients.add_stage(stage)
+        self.pipeline.build_pipeline()
+        harden(self.pipeline)

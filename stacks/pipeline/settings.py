@@ -1,0 +1,112 @@
+"""The pipeline's context keys (delivery on CDK Pipelines): how each is read and checked.
+
+With `pipeline_account` set the app builds the pipeline, whose stages hold the stacks;
+without it, the stacks themselves. The other keys only go with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.context_values import (
+    PIPELINE_KEYS,
+    ConfigError,
+    Region,
+    is_unset,
+    parse_account,
+    parse_bool,
+    parse_region,
+)
+
+# GitHub's owner/name (GitLab's group/subgroup/name too): what CodeConnections calls FullRepositoryId.
+REPOSITORY_PATTERN = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+")
+# git's own rules for a branch name (git check-ref-format), as far as a pipeline needs them.
+BRANCH_PATTERN = re.compile(r"(?![-/.])(?!.*\.\.)(?!.*//)(?!.*@\{)(?!.*\.lock$)[A-Za-z0-9._/-]{1,255}(?<![/.])")
+CONNECTION_PATTERN = re.compile(
+    r"arn:(?P<partition>[a-z-]+):(codeconnections|codestar-connections):(?P<region>[a-z0-9-]+):"
+    r"(?P<account>[0-9]{12}):connection/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Where the pipeline runs and which branch of which repository it delivers."""
+
+    account: str
+    region: Region
+    connection_arn: str
+    repository: str
+    branch: str = "main"
+    # A person approves before the client accounts change.
+    approval: bool = False
+
+
+def parse_pipeline(get: Callable[[str], Any], api_region: Region) -> PipelineSettings | None:
+    account_value = get("pipeline_account")
+    if is_unset(account_value):
+        for key in PIPELINE_KEYS[1:]:
+            if not is_unset(get(key)):
+                raise ConfigError(key, get(key), "no value unless pipeline_account is set (it turns the pipeline on)")
+        return None
+    account = parse_account("pipeline_account", account_value)
+    region_value = get("pipeline_region")
+    region = api_region if is_unset(region_value) else parse_region("pipeline_region", region_value)
+    if region.partition != api_region.partition:
+        raise ConfigError(
+            "pipeline_region",
+            region.name,
+            f"a region in the partition of api_region {api_region.name!r} ({api_region.partition}): a pipeline "
+            "cannot reach accounts of another partition, whose roles cannot trust it",
+        )
+    return PipelineSettings(
+        account=account,
+        region=region,
+        connection_arn=parse_connection_arn(get("pipeline_connection_arn"), account, region),
+        repository=parse_repository(get("pipeline_repository")),
+        branch=parse_branch(get("pipeline_branch")),
+        approval=parse_bool("pipeline_approval", get("pipeline_approval"), default=False),
+    )
+
+
+def parse_connection_arn(value: Any, account: str, region: Region) -> str:
+    example = f"arn:{region.partition}:codeconnections:{region.name}:{account}:connection/<uuid>"
+    parts = CONNECTION_PATTERN.fullmatch(value) if isinstance(value, str) else None
+    if parts is None:
+        raise ConfigError(
+            "pipeline_connection_arn",
+            value,
+            f"the ARN of a CodeConnections connection to the repository's host, such as {example} "
+            "(create it in the console under Developer Tools > Connections and finish its handshake)",
+        )
+    if (parts["partition"], parts["region"], parts["account"]) != (region.partition, region.name, account):
+        raise ConfigError(
+            "pipeline_connection_arn",
+            value,
+            f"a connection in pipeline_account {account} and the pipeline's region {region.name}, such as {example}: "
+            "a pipeline's source action uses connections of its own account and region only",
+        )
+    return value
+
+
+def parse_repository(value: Any) -> str:
+    if not isinstance(value, str) or not REPOSITORY_PATTERN.fullmatch(value) or value.endswith(".git"):
+        raise ConfigError(
+            "pipeline_repository", value, "the repository as owner/name, such as \"my-org/orders-api\" (no URL, no .git)"
+        )
+    return value
+
+
+def parse_branch(value: Any) -> str:
+    if is_unset(value):
+        return "main"
+    if not isinstance(value, str) or not BRANCH_PATTERN.fullmatch(value):
+        raise ConfigError(
+            "pipeline_branch",
+            value,
+            "a git branch name such as \"main\" or \"release/2026\" (letters, digits, '.', '_', '-', '/'; no '..', "
+            "no leading '-', no trailing '/' or '.lock')",
+        )
+    return value
