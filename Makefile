@@ -45,12 +45,12 @@ SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS) 2>&1 >/d
 # Deploys and destroys act on what SYNTH wrote: the stacks a check has just found there.
 DEPLOY = $(CDK) deploy --app cdk.out --profile $(PROFILE) --no-notices $(if $(filter true,$(FORCE)),--force)
 DESTROY = $(CDK) destroy --app cdk.out --profile $(PROFILE) --no-notices --exclusively
-# The stacks of a kind (client, authorizer, org, smoke) that a target acts on, or why none.
+# The stacks of a kind (api, client, authorizer, org, smoke, pipeline) that a target acts on, or why none.
 pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) "$(2)")
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
 
-.PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org smoke revoke destroy-client destroy-authorizer destroy-api
+.PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org deploy-pipeline smoke revoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
@@ -108,7 +108,7 @@ deploy: setup
 deploy-api: setup
 	$(need-profile)
 	$(SYNTH)
-	$(DEPLOY) ApiStack --exclusively
+	stacks=$(call pick,api,) && $(DEPLOY) $$stacks --exclusively
 
 # access_mode lambda-authorizer: the central authorizer in the security account.
 deploy-authorizer: setup
@@ -129,6 +129,15 @@ deploy-org: setup
 	$(need-profile)
 	$(SYNTH)
 	stacks=$(call pick,org,$(STACKS)) && $(DEPLOY) $$stacks --exclusively
+
+# pipeline_account: the pipeline, once, from the pipeline account (with the support stacks
+# CDK Pipelines adds for each other region). It then synthesizes from the repository's
+# cdk.json at each push: CDK_ARGS would deploy a pipeline that the next push undoes.
+deploy-pipeline: setup
+	$(need-profile)
+	@test -z "$(CDK_ARGS)" || { echo "CDK_ARGS is not used by make deploy-pipeline: the pipeline synthesizes from the cdk.json of its repository, so commit the settings there and push" >&2; exit 2; }
+	$(SYNTH)
+	stacks=$(call pick,pipeline,) && $(DEPLOY) $$stacks
 
 # Invoke the deployed requestor on the health route, unsigned and signed, and judge the answers.
 smoke: setup
@@ -158,7 +167,7 @@ destroy-authorizer: setup
 destroy-api: setup
 	$(need-profile)
 	$(SYNTH)
-	$(DESTROY) ApiStack
+	stacks=$(call pick,api,) && $(DESTROY) $$stacks
 
 # Build output only; .venv, .venv-checkov, node_modules and .wheelhouse stay.
 clean:

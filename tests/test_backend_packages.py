@@ -130,7 +130,7 @@ def test_the_app_says_so_without_a_traceback_and_writes_no_template(tmp_path: pa
     # A checkout whose setup has not fetched the wheels: the app and its code, no .wheelhouse.
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    for part in ("app.py", "stacks", "lambda_src", "cdk.json"):
+    for part in ("app.py", "stacks", "lambda_src", "tools", "cdk.json"):
         (shutil.copytree if (PROJECT_ROOT / part).is_dir() else shutil.copy)(PROJECT_ROOT / part, checkout / part)  # type: ignore[operator]
     environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(suite_context()), "CDK_OUTDIR": str(tmp_path / "cdk.out")}
     finished = subprocess.run([sys.executable, "app.py"], cwd=checkout, env=environment, capture_output=True, text=True, timeout=120)

@@ -2,8 +2,10 @@
 `python -m tools.pick_stacks <kind> "<STACK or STACKS>"` prints their names, or says
 which setting builds the stack asked for and exits 2.
 
-Kinds: `client` (one client stack: the only one, or STACK), `authorizer`, `org`
-(OrgGuardStack and ClientStackSet, or those of STACKS), `smoke` (a client stack or ClientStackSet).
+Kinds: `api`, `client` (one client stack: the only one, or STACK), `authorizer`, `org`
+(OrgGuardStack and ClientStackSet, or those of STACKS), `smoke` (a client stack or
+ClientStackSet), `pipeline`. With pipeline_account set, the app holds PipelineStack and
+the pipeline deploys the others: only `pipeline` has stacks to act on.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import pathlib
 import sys
 
 CLIENT_PREFIX = "ClientStack-"
+API = "ApiStack"
 AUTHORIZER = "AuthorizerStack"
+PIPELINE = "PipelineStack"
 ORG_STACKS = ("OrgGuardStack", "ClientStackSet")
 STACK_SET = "ClientStackSet"
 BUILT_BY = {
     AUTHORIZER: "access_mode=lambda-authorizer (with authorizer_account)",
     "OrgGuardStack": "client_org_units (with org_id and stackset_account)",
     STACK_SET: "client_org_units (with org_id and stackset_account)",
+    PIPELINE: "pipeline_account (with pipeline_connection_arn and pipeline_repository)",
 }
+SINGLE = {"api": API, "authorizer": AUTHORIZER, "pipeline": PIPELINE}
 
 
 class NotInThisConfiguration(Exception):
@@ -33,6 +39,11 @@ def stacks_in(manifest: pathlib.Path) -> list[str]:
 
 
 def pick(kind: str, asked: str, stacks: list[str]) -> list[str]:
+    if PIPELINE in stacks and kind != "pipeline":
+        raise NotInThisConfiguration(
+            "with pipeline_account set, the pipeline deploys this configuration's stacks and checks them "
+            "(its CheckCrossAccountIam step): push to its branch, or `make deploy-pipeline` once"
+        )
     clients = [name for name in stacks if name.startswith(CLIENT_PREFIX)]
     if kind in ("client", "smoke"):
         if asked:
@@ -50,7 +61,7 @@ def pick(kind: str, asked: str, stacks: list[str]) -> list[str]:
             f"this configuration has {len(clients)} client stacks, one per client account: name one with "
             f"STACK=ClientStack-<account> ({', '.join(clients)})"
         )
-    wanted = [AUTHORIZER] if kind == "authorizer" else (asked.split() or list(ORG_STACKS))
+    wanted = [SINGLE[kind]] if kind in SINGLE else (asked.split() or list(ORG_STACKS))
     for name in wanted:
         if name not in stacks:
             raise NotInThisConfiguration(_not_built(name, clients, stacks))

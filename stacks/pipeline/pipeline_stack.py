@@ -3,8 +3,8 @@ from one branch of one repository, in order, and keeps itself up to date.
 
 A push runs: source, `make synth` (the project's own, with the pinned CLI and the
 requirements' Python packages, on the repository's cdk.json), the pipeline's own update
-(self-mutation), the assets, then the stages of stacks/pipeline/stages.py; an approval
-before the client wave when pipeline_approval is true; the cross-account check last.
+(self-mutation), the assets, then the stages of stacks/pipeline/stages.py; with pipeline_approval, a
+person's approval before the client side changes; the cross-account check last.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import pathlib
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import pipelines
 from constructs import Construct
@@ -72,19 +72,26 @@ class PipelineStack(Stack):
         self.check = (
             CrossAccountCheck(self, "Check", config=config, account=account, source=self.source) if account else None
         )
-        # A consumer's reference adds an output to ApiStack, in an earlier stage: the
-        # consumers' stages are written first, so that ApiStack's has every output.
-        for stage in reversed(stages.in_order):
+        if self.check is None:
+            Annotations.of(self).add_info(
+                "No cross-account check after the StackSet: the pipeline does not know the OUs' accounts. "
+                "Run `make smoke PROFILE=<a member account>` once the StackSet's instances are deployed."
+            )
+        # CDK Pipelines writes each stage's templates as it adds the stage, and a consumer's
+        # reference adds an output to ApiStack, in an earlier stage: the consumers'
+        # stages are written first, so that ApiStack's template has every output.
+        for stage in stages.consumers_first:
             stage.synth()
-        self.pipeline.add_stage(stages.api_stage)
-        if stages.authorizer_stage is not None:
-            self.pipeline.add_stage(stages.authorizer_stage)
-        clients = self.pipeline.add_wave(
-            "Clients",
-            pre=[pipelines.ManualApprovalStep("ApproveTheClientAccounts")] if settings.approval else None,
-            post=[self.check.step] if self.check else None,
-        )
+        api = self.pipeline.add_stage(stages.api_stage)
+        authorizer = self.pipeline.add_stage(stages.authorizer_stage) if stages.authorizer_stage else None
+        # A client side in the API account deploys with the API: no wave, and what guards
+        # the client side guards the API's stage.
+        wave = self.pipeline.add_wave("Clients") if stages.client_stages else None
         for stage in stages.client_stages.values():
-            clients.add_stage(stage)
+            wave.add_stage(stage)
+        if settings.approval:
+            (wave or api).add_pre(pipelines.ManualApprovalStep("ApproveTheClientAccounts"))
+        if self.check:
+            (wave or authorizer or api).add_post(self.check.step)
         self.pipeline.build_pipeline()
         harden(self.pipeline)

@@ -14,16 +14,19 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.config import AppConfig
+from stacks.shared.compliance import record_acknowledgments
 
 
 class DeliveryStages:
-    """Where build_stacks puts each stack, and the order the pipeline deploys them in:
-    `api`, then `authorizer` (or None), then the `clients` wave."""
+    """Where build_stacks puts each stack (its api, authorizer, client and stack_set
+    methods), and the stages the pipeline deploys in order: `api_stage`, then
+    `authorizer_stage` (or None), then the `client_stages` as a wave."""
 
     def __init__(self, scope: Construct, config: AppConfig) -> None:
         self._scope = scope
         self._api_account = config.api_account
-        self.api_stage = cdk.Stage(scope, "Api")
+        self._created: list[cdk.Stage] = []
+        self.api_stage = self._stage("Api")
         self.authorizer_stage: cdk.Stage | None = None
         # Stages of the client wave, by stage id: a client account's, or the StackSet's.
         self.client_stages: dict[str, cdk.Stage] = {}
@@ -34,7 +37,7 @@ class DeliveryStages:
     def authorizer(self, account: str) -> Construct:
         if account == self._api_account:
             return self.api_stage
-        self.authorizer_stage = cdk.Stage(self._scope, "Authorizer")
+        self.authorizer_stage = self._stage("Authorizer")
         return self.authorizer_stage
 
     def client(self, account: str) -> Construct:
@@ -46,11 +49,18 @@ class DeliveryStages:
     def _wave_stage(self, account: str, stage_id: str) -> Construct:
         if account == self._api_account:
             return self.api_stage
-        self.client_stages[stage_id] = cdk.Stage(self._scope, stage_id)
+        self.client_stages[stage_id] = self._stage(stage_id)
         return self.client_stages[stage_id]
 
+    def _stage(self, stage_id: str) -> cdk.Stage:
+        stage = cdk.Stage(self._scope, stage_id)
+        record_acknowledgments(stage)
+        self._created.append(stage)
+        return stage
+
     @property
-    def in_order(self) -> list[cdk.Stage]:
-        """Every stage, in the order the pipeline deploys them."""
-        first = [self.api_stage] + ([self.authorizer_stage] if self.authorizer_stage else [])
-        return first + list(self.client_stages.values())
+    def consumers_first(self) -> list[cdk.Stage]:
+        """Every stage in the order its stacks were built, the API's last: written in this
+        order, each consumer has added its outputs to ApiStack before ApiStack is written,
+        in the order `cdk deploy`'s app adds them."""
+        return [stage for stage in self._created if stage is not self.api_stage] + [self.api_stage]

@@ -68,6 +68,12 @@ def attach_security_checks(app: cdk.App) -> None:
     )
 
 
+def record_acknowledgments(stage: cdk.Stage) -> None:
+    """The template record of acknowledgments in a stage's stacks too: CDK applies the
+    app's aspects, cdk-nag's among them, to the stacks of the app only, not of its stages."""
+    cdk.Aspects.of(stage).add(cdk_nag.WriteNagSuppressionsToCloudFormationAspect())
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class ControlTowerChecks:
     """CfnGuardValidator (AWS Control Tower's proactive controls), each finding reported
