@@ -16,6 +16,7 @@ import pytest
 import app as cdk_app
 from stacks.config import ACCESS_MODES, ConfigError
 from tests.conftest import MODES, PROJECT_ROOT, config_from, suite_context, synthesize
+from tests.pipeline_assembly import PIPELINE as PIPELINE_KEYS
 from tools import pick_stacks
 from tools.pick_stacks import NotInThisConfiguration
 
@@ -108,6 +109,8 @@ def test_adding_a_client_account_renames_no_client_stack() -> None:
 ONE_CLIENT = ["ApiStack", "ClientStack-444455556666"]
 TWO_CLIENTS = [*ONE_CLIENT, f"ClientStack-{SECOND_ACCOUNT}"]
 ORG_ROLLOUT = ["OrgGuardStack", "ApiStack", "ClientStackSet"]
+# With pipeline_account, the app's own stacks: the pipeline (its stages' stacks are nested).
+PIPELINE = ["PipelineStack"]
 
 
 @pytest.mark.parametrize(
@@ -119,6 +122,8 @@ ORG_ROLLOUT = ["OrgGuardStack", "ApiStack", "ClientStackSet"]
         ("org", "", ORG_ROLLOUT, ["OrgGuardStack", "ClientStackSet"]),
         ("org", "ClientStackSet", ORG_ROLLOUT, ["ClientStackSet"]),
         ("smoke", "ClientStackSet", ORG_ROLLOUT, ["ClientStackSet"]),
+        ("api", "", ONE_CLIENT, ["ApiStack"]),
+        ("pipeline", "", PIPELINE, ["PipelineStack"]),
     ],
 )
 def test_a_target_acts_on_the_stacks_this_configuration_builds(
@@ -136,6 +141,8 @@ def test_a_target_acts_on_the_stacks_this_configuration_builds(
         ("authorizer", "", ONE_CLIENT, "builds no AuthorizerStack: access_mode=lambda-authorizer (with authorizer_account) builds it"),
         ("org", "", ONE_CLIENT, "builds no OrgGuardStack: client_org_units (with org_id and stackset_account) builds it"),
         ("smoke", "ClientStackSet", ONE_CLIENT, "builds no ClientStackSet: client_org_units (with org_id and stackset_account)"),
+        ("pipeline", "", ONE_CLIENT, "builds no PipelineStack: pipeline_account (with pipeline_connection_arn and pipeline_repository)"),
+        *[(kind, "", PIPELINE, "with pipeline_account set, the pipeline deploys") for kind in ("api", "client", "authorizer", "org", "smoke")],
     ],
 )
 def test_a_stack_this_configuration_does_not_build_names_the_setting_that_builds_it(
@@ -202,3 +209,16 @@ def test_make_deploy_authorizer_without_the_authorizer_mode_names_the_setting(tm
     result = make(tmp_path / "project", "deploy-authorizer", "PROFILE=client", **MODES["assume-role"])
     assert result.returncode == 2
     assert "builds no AuthorizerStack: access_mode=lambda-authorizer (with authorizer_account) builds it" in result.stderr
+
+
+def test_make_deploy_pipeline_refuses_cdk_args_the_next_push_would_undo(tmp_path: pathlib.Path) -> None:
+    result = make(tmp_path / "project", "deploy-pipeline", "PROFILE=client", "CDK_ARGS=-c pipeline_approval=true", **PIPELINE_KEYS)
+    assert result.returncode == 2
+    assert "the pipeline synthesizes from the cdk.json of its repository" in result.stderr
+    assert not (tmp_path / "project" / "cdk.out").exists()
+
+
+def test_make_deploy_api_with_a_pipeline_says_the_pipeline_deploys_it(tmp_path: pathlib.Path) -> None:
+    result = make(tmp_path / "project", "deploy-api", "PROFILE=client", **PIPELINE_KEYS)
+    assert result.returncode == 2
+    assert "Nothing to do: with pipeline_account set, the pipeline deploys this configuration's stacks" in result.stderr

@@ -208,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"no answer to judge in {args[0]}: {error}", file=sys.stderr)
         return 2
-    if not isinstance(answer, dict):
-        print(f"the requestor failed: {answer}", file=sys.stderr)
+    if not isinstance(answer, dict) or "errorMessage" in answer:
+        # Lambda's answer when the function raised: its error, not the requestor's.
+        failure = f"{answer.get('errorType')}: {answer.get('errorMessage')}" if isinstance(answer, dict) else answer
+        print(f"the requestor failed: {failure}; see its log group", file=sys.stderr)
         return 1
     verdict = judge(answer, args[1])
     print("\n".join(verdict.lines))

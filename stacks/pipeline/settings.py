@@ -81,12 +81,14 @@ def parse_connection_arn(value: Any, account: str, region: Region) -> str:
             f"the ARN of a CodeConnections connection to the repository's host, such as {example} "
             "(create it in the console under Developer Tools > Connections and finish its handshake)",
         )
-    if (parts["partition"], parts["region"], parts["account"]) != (region.partition, region.name, account):
+    # A connection serves every region of its partition (connections are global), but
+    # only pipelines of its own account.
+    if (parts["partition"], parts["account"]) != (region.partition, account):
         raise ConfigError(
             "pipeline_connection_arn",
             value,
-            f"a connection in pipeline_account {account} and the pipeline's region {region.name}, such as {example}: "
-            "a pipeline's source action uses connections of its own account and region only",
+            f"a connection of pipeline_account {account} in partition {region.partition}, such as {example}: "
+            "a pipeline's source action uses connections of its own account only",
         )
     return value
 
