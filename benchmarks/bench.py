@@ -58,6 +58,7 @@ def main() -> int:
     rows += synth_times()
     rows += synth_breakdown()
     rows += synth_by_client_accounts()
+    rows += synth_with_the_pipeline()
     rows += asset_sizes()
     width = max(len(name) for name, _, _, _ in rows)
     print(f"{'measurement':<{width}}  {'median':>12}  {'':6}  target")
@@ -393,6 +394,30 @@ def synth_by_client_accounts() -> list[Row]:
         for n in ACCOUNT_COUNTS
     ]
     return rows + synth_breakdown(contexts[ACCOUNT_COUNTS[-1]], f"{ACCOUNT_COUNTS[-1]} accounts")
+
+
+# The pipeline's keys of the README's example (pipeline_account and its source).
+PIPELINE_KEYS = {
+    "pipeline_account": "999988887777",
+    "pipeline_connection_arn": "arn:aws:codeconnections:eu-west-1:999988887777:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
+    "pipeline_repository": "my-org/orders-api",
+}
+
+
+def synth_with_the_pipeline() -> list[Row]:
+    """app.py on cdk.json's configuration, without and with the pipeline keys (PipelineStack
+    and its stages: the same stacks, each stage synthesized on its own), interleaved."""
+    base = json.loads((ROOT / "cdk.json").read_text())["context"]
+    contexts = {"stacks": base, "pipeline": {**base, **PIPELINE_KEYS}}
+    seconds: dict[str, list[float]] = {name: [] for name in contexts}
+    for run in range(SYNTH_RUNS):
+        for name, context in contexts.items():
+            environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(OUT / f"pipeline-{name}-{run}")}
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, check=True, capture_output=True)
+            seconds[name].append(time.perf_counter() - started)
+    stacks, pipeline = (statistics.median(seconds[name]) for name in contexts)
+    return [("synth PipelineStack and its stages (app.py, pipeline keys)", f"{pipeline:.2f} s", f"{pipeline / stacks:.2f}x the stacks alone ({stacks:.2f} s)", None)]
 
 
 # Each function's asset as synth wrote it (the backend's with its bundled packages),
