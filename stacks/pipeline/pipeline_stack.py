@@ -75,7 +75,8 @@ class PipelineStack(Stack):
         if self.check is None:
             Annotations.of(self).add_info(
                 "No cross-account check after the StackSet: the pipeline does not know the OUs' accounts. "
-                "Run `make smoke PROFILE=<a member account>` once the StackSet's instances are deployed."
+                "Once the StackSet's instances are deployed, run `make smoke PROFILE=<a member account> "
+                "STACK=ClientStackSet` from a checkout whose cdk.json has no pipeline keys."
             )
         # CDK Pipelines writes each stage's templates as it adds the stage, and a consumer's
         # reference adds an output to ApiStack, in an earlier stage: the consumers'
