@@ -4,11 +4,9 @@ CodePipeline, its stages and actions, and the stacks of its deploy stages."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -19,7 +17,7 @@ from cfnlint.api import ManualArgs, lint
 import app as cdk_app
 from stacks.config import AppConfig
 from tests.conftest import suite_context
-from tests.test_compliance import CHECKOV
+from tests.test_compliance import checkov_scan
 
 # The pipeline's settings of the suite; the connection in the pipeline account and region.
 PIPELINE = {
@@ -125,11 +123,4 @@ def checkov_report(out_dir: pathlib.Path, scan_dir: pathlib.Path) -> dict[str, A
     scan_dir.mkdir()
     for path in out_dir.rglob("*.template.json"):
         shutil.copy(path, scan_dir / path.name)
-    finished = subprocess.run(
-        [str(CHECKOV), "--directory", str(scan_dir), "--framework", "cloudformation", "--skip-download", "--output", "json"],
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return json.loads(finished.stdout)
+    return checkov_scan(scan_dir)

@@ -125,6 +125,18 @@ CHECKOV_SKIPPED = {
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
+def checkov_scan(directory: pathlib.Path) -> dict[str, Any]:
+    """checkov's JSON report on the CloudFormation templates under `directory`, offline."""
+    finished = subprocess.run(
+        [str(CHECKOV), "--directory", str(directory), "--framework", "cloudformation", "--skip-download", "--output", "json"],
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return json.loads(finished.stdout)
+
+
 # Every statement a deny list adds (resource policy, invoker trust and sessions, the
 # authorizer's parameter) is scanned too.
 DENIED = {"denied_principals": "777788889999,arn:aws:iam::444455556666:role/team-*"}
@@ -390,14 +402,7 @@ def test_checkov_skips_are_exactly_the_reviewed_set_each_with_a_reason(templates
 def test_checkov_finds_nothing_in_any_template(assemblies: dict[str, pathlib.Path], templates: dict[str, dict]) -> None:
     assert CHECKOV.exists(), "checkov is not installed: `make test` installs it into .venv-checkov"
     (root,) = {out_dir.parent for out_dir in assemblies.values()}
-    finished = subprocess.run(
-        [str(CHECKOV), "--directory", str(root), "--framework", "cloudformation", "--skip-download", "--output", "json"],
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    report = json.loads(finished.stdout)
+    report = checkov_scan(root)
     assert report["summary"]["failed"] == 0, [check["check_id"] for check in report["results"]["failed_checks"]]
     assert report["summary"]["resource_count"] == sum(len(t["Resources"]) for t in templates.values())
     skipped = {check["check_id"] for check in report["results"]["skipped_checks"]}

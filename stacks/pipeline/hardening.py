@@ -149,7 +149,7 @@ class _AcknowledgeWildcards:
         return [(f"IAM5[{wildcard}]", reason) for wildcard in wildcards]
 
     def _reason(self, actions: list[str], resources: list[str], statement: dict) -> str | None:
-        if all(resource.removesuffix("/*") in self._bucket_arns for resource in resources):
+        if resources and all(resource.removesuffix("/*") in self._bucket_arns for resource in resources):
             return ARTIFACTS_ONLY
         if resources == [self._key_arn]:
             return ARTIFACT_KEY

@@ -21,12 +21,13 @@ from stacks.context_values import (
     parse_region,
 )
 
+DEFAULT_BRANCH = "main"
 # GitHub's owner/name (GitLab's group/subgroup/name too): what CodeConnections calls FullRepositoryId.
 REPOSITORY_PATTERN = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+")
 # git's own rules for a branch name (git check-ref-format), as far as a pipeline needs them.
 BRANCH_PATTERN = re.compile(r"(?![-/.])(?!.*\.\.)(?!.*//)(?!.*@\{)(?!.*\.lock$)[A-Za-z0-9._/-]{1,255}(?<![/.])")
 CONNECTION_PATTERN = re.compile(
-    r"arn:(?P<partition>[a-z-]+):(codeconnections|codestar-connections):(?P<region>[a-z0-9-]+):"
+    r"arn:(?P<partition>[a-z-]+):(codeconnections|codestar-connections):[a-z0-9-]+:"
     r"(?P<account>[0-9]{12}):connection/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
 
@@ -39,16 +40,16 @@ class PipelineSettings:
     region: Region
     connection_arn: str
     repository: str
-    branch: str = "main"
+    branch: str
     # A person approves before the client accounts change.
-    approval: bool = False
+    approval: bool
 
 
 def parse_pipeline(get: Callable[[str], Any], api_region: Region) -> PipelineSettings | None:
     account_value = get("pipeline_account")
     if is_unset(account_value):
-        for key in PIPELINE_KEYS[1:]:
-            if not is_unset(get(key)):
+        for key in PIPELINE_KEYS:
+            if key != "pipeline_account" and not is_unset(get(key)):
                 raise ConfigError(key, get(key), "no value unless pipeline_account is set (it turns the pipeline on)")
         return None
     account = parse_account("pipeline_account", account_value)
@@ -103,7 +104,7 @@ def parse_repository(value: Any) -> str:
 
 def parse_branch(value: Any) -> str:
     if is_unset(value):
-        return "main"
+        return DEFAULT_BRANCH
     if not isinstance(value, str) or not BRANCH_PATTERN.fullmatch(value):
         raise ConfigError(
             "pipeline_branch",
