@@ -7,6 +7,7 @@ so real accounts or an api_id in cdk.json change nothing here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import pathlib
@@ -29,6 +30,7 @@ from stacks.api.api_stack import ApiStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
 from stacks.names import Names
+from stacks.org import member_template
 from stacks.routes import SERVICE, Backend, Route, Service
 from tests.deploy_time import Deployment
 
@@ -127,6 +129,11 @@ class SynthesizedApp:
     deployment: Deployment
 
     @property
+    def out_dir(self) -> pathlib.Path:
+        """The assembly's directory: templates, assets and the validation report."""
+        return pathlib.Path(self.deployment.assembly.directory)
+
+    @property
     def api_stack(self) -> ApiStack:
         return self.stacks.api
 
@@ -187,13 +194,53 @@ class SynthesizedApp:
         return self.deployed(only.stack_name)
 
 
-def synthesize(outdir: pathlib.Path | None = None, service: Service | None = None, **overrides: Any) -> SynthesizedApp:
-    """Build and synthesize the app on the suite's configuration changed by `overrides`
-    (and another `service` than stacks/routes.py declares)."""
+# CDK's context key for the stacks whose assets are bundled: none. Bundling copies the
+# backend's packages into the assembly at every synth; only the tests that read a
+# bundle (synthesize_bundled) pay for it, and the templates are otherwise the same.
+NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+# Every app the session has synthesized, by its configuration: built once, read by
+# every test that asks for that configuration, changed by none.
+_SYNTHESIZED: dict[tuple[int, bool, str], tuple[Service | None, SynthesizedApp]] = {}
+
+
+def synthesize(service: Service | None = None, *, gated: bool = False, **overrides: Any) -> SynthesizedApp:
+    """The app on the suite's configuration changed by `overrides` (and another
+    `service` than stacks/routes.py declares), synthesized once per session into an
+    assembly directory of its own (`out_dir`), assets not bundled.
+
+    `gated`: judged by the app's validation plugins (cdk-nag, Control Tower's controls)
+    as `cdk synth` judges it. The gated configurations are each mode and pipeline
+    (tests/gates.py); the other configurations of the suite, which tests read for other
+    properties, are synthesized without the plugins, which cost about half of a synth."""
+    key = (id(service), gated, json.dumps(overrides, sort_keys=True))
+    if key not in _SYNTHESIZED:
+        _SYNTHESIZED[key] = (service, _synthesized(service, {**NO_BUNDLING, **overrides}, gated=gated))
+    return _SYNTHESIZED[key][1]
+
+
+def synthesize_bundled(outdir: pathlib.Path, service: Service | None = None, **overrides: Any) -> SynthesizedApp:
+    """A new app of its own in `outdir`, its assets bundled and judged by the plugins:
+    for the tests that read a bundle."""
+    return _synthesized(service, overrides, outdir, gated=True)
+
+
+def _synthesized(
+    service: Service | None, overrides: dict[str, Any], outdir: pathlib.Path | None = None, *, gated: bool
+) -> SynthesizedApp:
     app = cdk_app.new_app(context=suite_context(**overrides), **({"outdir": str(outdir)} if outdir else {}))
     config = load_config(app, service)
-    stacks = cdk_app.build_stacks(app, config)
+    with contextlib.nullcontext() if gated else without_the_validation_plugins():
+        stacks = cdk_app.build_stacks(app, config)
     return SynthesizedApp(config=config, stacks=stacks, deployment=Deployment(app.synth()))
+
+
+@contextlib.contextmanager
+def without_the_validation_plugins() -> Iterator[None]:
+    """Apps built meanwhile (the app and a StackSet's member app) get no validation plugin."""
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (cdk_app, member_template):
+            patch.setattr(module, "attach_security_checks", lambda app: None)
+        yield
 
 
 @pytest.fixture
@@ -207,3 +254,34 @@ def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
+
+
+def waits_on_processes(module: Any, items: list[pytest.Item]) -> bool:
+    """A module whose tests read what processes of their own compute (its BACKGROUND
+    runs, tests/background.py; checkov and cfn-lint, tests/gates.py)."""
+    return hasattr(module, "BACKGROUND") or any("gate_scans" in item.fixturenames for item in items if item.module is module)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules that wait on processes run last, so that the processes (started with
+    the session) use the second core while the other tests synthesize."""
+    waiting = {item.module for item in items if waits_on_processes(item.module, items)}
+    items.sort(key=lambda item: item.module in waiting)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def processes_started_with_the_session(request: pytest.FixtureRequest) -> None:
+    items = request.session.items
+    for module in {item.module for item in items}:
+        for run in getattr(module, "BACKGROUND", {}).values():
+            run.start()
+    if any("gate_scans" in item.fixturenames for item in items):
+        request.getfixturevalue("gate_scans")
+
+
+@pytest.fixture(scope="session")
+def gate_scans() -> Any:
+    """cfn-lint and checkov on every gated configuration, once a session (tests/gates.py)."""
+    from tests.gates import scans
+
+    return scans()

@@ -56,6 +56,7 @@ class Deployment:
     """The stacks of one cloud assembly, deployed in the order the manifest gives."""
 
     def __init__(self, assembly: cx_api.CloudAssembly) -> None:
+        self.assembly = assembly
         self.stacks = {
             stack.stack_name: DeployedStack(stack.stack_name, stack.environment.account, stack.environment.region, stack.template)
             for stack in assembly.stacks

@@ -3,21 +3,19 @@ CodePipeline, its stages and actions, and the stacks of its deploy stages."""
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import re
-import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from aws_cdk import cx_api
-from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
 from stacks.config import AppConfig
-from tests.conftest import suite_context
-from tests.test_compliance import checkov_scan
+from tests.conftest import MODES, NO_BUNDLING, suite_context, synthesize
 
 # The pipeline's settings of the suite; the connection in the pipeline account and region.
 PIPELINE = {
@@ -25,14 +23,32 @@ PIPELINE = {
     "pipeline_connection_arn": "arn:aws:codeconnections:eu-west-1:999988887777:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
     "pipeline_repository": "my-org/orders-api",
 }
+# The pipeline the suite reads most (two client accounts, another branch, an approval),
+# and its variants: the central authorizer's stage; the organization rollout, whose guard
+# and StackSet deploy with the API; a pipeline in another region than the stacks.
+CONFIGURATION = {"client_accounts": ["444455556666", "555566667777"], "pipeline_branch": "release/2026", "pipeline_approval": True}
+OTHER_REGION = "eu-central-1"
+VARIANTS: dict[str, dict[str, Any]] = {
+    "lambda-authorizer": {**MODES["lambda-authorizer"], "authorizer_account": "777788889999"},
+    "org-rollout": {**MODES["org-rollout"], "pipeline_approval": True},
+    "another-region": {
+        "pipeline_region": OTHER_REGION,
+        "pipeline_connection_arn": f"arn:aws:codeconnections:{OTHER_REGION}:999988887777:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
+    },
+}
+# Each judged by the four gates (tests/gates.py).
+PIPELINE_CONFIGURATIONS = {"pipeline": CONFIGURATION, **{f"pipeline-{name}": context for name, context in VARIANTS.items()}}
 DEPLOY_ROLE = re.compile(r":iam::(?P<account>[0-9]{12}):role/cdk-hnb659fds-deploy-role-(?P=account)-(?P<region>[a-z0-9-]+)$")
 
 
 @dataclass(frozen=True)
 class PipelineAssembly:
     config: AppConfig
-    out_dir: pathlib.Path
     assembly: cx_api.CloudAssembly
+
+    @property
+    def out_dir(self) -> pathlib.Path:
+        return pathlib.Path(self.assembly.directory)
 
     @cached_property
     def template(self) -> dict[str, Any]:
@@ -40,8 +56,12 @@ class PipelineAssembly:
 
     @cached_property
     def stage_stacks(self) -> dict[str, dict[str, Any]]:
-        """The deploy stages' templates, by stack name."""
-        return {stack.stack_name: stack.template for stack in self.assembly.stacks_recursively if stack.stack_name != "PipelineStack"}
+        """The deploy stages' templates, by stack name (assets by their source)."""
+        return {
+            stack.stack_name: with_asset_sources(stack)
+            for stack in self.assembly.stacks_recursively
+            if stack.stack_name != "PipelineStack"
+        }
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {key: r for key, r in self.template["Resources"].items() if r["Type"] == resource_type}
@@ -94,33 +114,33 @@ def deploy_role_of(role_arn: Any) -> tuple[str, str]:
     return found["account"], found["region"]
 
 
-def synthesize_pipeline(out_dir: pathlib.Path, **overrides: Any) -> PipelineAssembly:
-    app = cdk_app.new_app(context=suite_context(**{**PIPELINE, **overrides}), outdir=str(out_dir))
+@functools.cache
+def _pipeline(overrides: str) -> PipelineAssembly:
+    app = cdk_app.new_app(context=suite_context(**{**NO_BUNDLING, **PIPELINE, **json.loads(overrides)}))
     config = cdk_app.load_config(app)
     cdk_app.build_pipeline(app, config)
-    return PipelineAssembly(config=config, out_dir=out_dir, assembly=app.synth())
+    return PipelineAssembly(config=config, assembly=app.synth())
+
+
+def synthesize_pipeline(**overrides: Any) -> PipelineAssembly:
+    """The pipeline app on the suite's configuration with the pipeline's keys, changed by
+    `overrides`: synthesized once per session, assets not bundled."""
+    return _pipeline(json.dumps(overrides, sort_keys=True))
 
 
 def synthesize_direct(**overrides: Any) -> dict[str, dict[str, Any]]:
-    """The same configuration's stacks as `cdk deploy` gets them (no pipeline), by stack name."""
-    app = cdk_app.new_app(context=suite_context(**overrides))
-    cdk_app.build_stacks(app, cdk_app.load_config(app))
-    return {stack.stack_name: stack.template for stack in app.synth().stacks}
+    """The same configuration's stacks as `cdk deploy` gets them (no pipeline), by stack
+    name (assets by their source)."""
+    return {stack.stack_name: with_asset_sources(stack) for stack in synthesize(gated=True, **overrides).deployment.assembly.stacks}
 
 
-def lint_findings(out_dir: pathlib.Path) -> dict[str, list[str]]:
-    """cfn-lint with no check ignored, on every template of the assembly and its stages'."""
-    found = {}
-    for path in sorted(out_dir.rglob("*.template.json")):
-        matches = lint(path.read_text(), config=ManualArgs(regions=["eu-west-1"]))
-        if matches:
-            found[path.name] = [str(match) for match in matches]
-    return found
-
-
-def checkov_report(out_dir: pathlib.Path, scan_dir: pathlib.Path) -> dict[str, Any]:
-    """checkov on every template of the assembly and its stages', gathered in `scan_dir`."""
-    scan_dir.mkdir()
-    for path in out_dir.rglob("*.template.json"):
-        shutil.copy(path, scan_dir / path.name)
-    return checkov_scan(scan_dir)
+def with_asset_sources(stack: cx_api.CloudFormationStackArtifact) -> dict[str, Any]:
+    """The stack's template with the hash of each asset left unbundled replaced by the
+    folder it would be bundled from (outside the assembly). The suite bundles only where
+    a test reads the bundle; such a hash stands for where the asset is, not for its content."""
+    manifest = pathlib.Path(stack.assembly.directory) / f"{stack.id}.assets.json"
+    text = json.dumps(stack.template)
+    for asset_hash, asset in json.loads(manifest.read_text())["files"].items():
+        if pathlib.Path(asset["source"]["path"]).is_absolute():
+            text = text.replace(asset_hash, f"unbundled:{asset['source']['path']}")
+    return json.loads(text)

@@ -7,16 +7,20 @@ import datetime
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
+import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Match, Template
 from botocore.stub import Stubber
 
+import app as cdk_app
 from lambda_src.requestor import credentials
 from lambda_src.requestor import handler as requestor
+from stacks.api.api_stack import ApiStack
 from stacks.config import ConfigError
 from tests.callers import REQUESTOR, lambda_context
-from tests.conftest import SERVICES, SynthesizedApp, synthesize
+from tests.conftest import NO_BUNDLING, SERVICES, SynthesizedApp, config_from, suite_context, synthesize
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble
 from tests.iam import local_check_authorization_full
 from tests.iam import role as role_node
@@ -245,10 +249,27 @@ def test_exactly_the_admitted_roles_may_assume_the_invoker_role(trusting: Synthe
     assert local_check_authorization_full(role_node(caller, EVERY_ACTION), "sts:AssumeRole", invoker, context, trust, "111122223333") is trusted
 
 
+def api_stack_alone(**overrides: Any) -> Template:
+    """ApiStack of a configuration synthesized by itself: its consumers are not built."""
+    context = suite_context(**NO_BUNDLING, **overrides)
+    app = cdk_app.new_app(context=context)
+    config = cdk_app.load_config(app)
+    environment = cdk.Environment(account=config.api_account, region=config.api_region.name)
+    return Template.from_stack(ApiStack(app, "ApiStack", config=config, env=environment))
+
+
 def test_a_hundred_accounts_fit_the_trust_policy_and_too_many_stop_synth_saying_why() -> None:
-    synthesize(access_mode="assume-role", client_accounts=[f"{400000000000 + n:012d}" for n in range(100)])
+    hundred = [f"{400000000000 + n:012d}" for n in range(100)]
+    invoker = config_from(access_mode="assume-role").names.invoker_role
+    (trust,) = [
+        role["Properties"]["AssumeRolePolicyDocument"]
+        for role in api_stack_alone(access_mode="assume-role", client_accounts=hundred).find_resources("AWS::IAM::Role").values()
+        if role["Properties"].get("RoleName") == invoker
+    ]
+    assert all(account in json.dumps(trust) for account in hundred)
+    assert len(json.dumps(trust, separators=(",", ":"))) <= 2048
     with pytest.raises(ConfigError) as raised:
-        synthesize(access_mode="assume-role", client_accounts=[f"{400000000000 + n:012d}" for n in range(150)])
+        api_stack_alone(access_mode="assume-role", client_accounts=[f"{400000000000 + n:012d}" for n in range(150)])
     assert raised.value.key == "client_accounts"
     assert "the invoker role's trust policy would be" in str(raised.value)
     assert "over IAM's default limit of 2048" in str(raised.value) and "org_id" in str(raised.value)

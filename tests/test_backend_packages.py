@@ -12,10 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from aws_cdk.assertions import Template
 
 from stacks.shared import bundling
-from tests.conftest import PROJECT_ROOT, SynthesizedApp, suite_context, synthesize
+from tests.conftest import PROJECT_ROOT, SynthesizedApp, suite_context, synthesize, synthesize_bundled
 
 ELF_MACHINE_AARCH64 = 183
 EXISTING = "arn:aws:lambda:eu-west-1:111122223333:function:inventory-backend"
@@ -34,7 +33,7 @@ def backend_asset(out_dir: pathlib.Path, synth: SynthesizedApp) -> pathlib.Path:
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, SynthesizedApp]:
     out_dir = tmp_path_factory.mktemp("bundled")
-    return out_dir, synthesize(outdir=out_dir)
+    return out_dir, synthesize_bundled(out_dir)
 
 
 def test_the_asset_holds_the_handler_and_its_package_built_for_lambdas_platform(
@@ -69,21 +68,21 @@ def test_bundling_needs_no_docker_and_gives_the_same_asset_twice(
 ) -> None:
     # CDK would run this instead of `docker` if it fell back to Docker bundling.
     monkeypatch.setenv("CDK_DOCKER", str(tmp_path / "no-docker-here"))
-    again = synthesize(outdir=tmp_path)
+    again = synthesize_bundled(tmp_path)
     assert backend_asset(tmp_path, again).name == backend_asset(*synthesized).name
 
 
 def test_without_the_wheelhouse_synth_says_to_run_make_setup(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bundling, "WHEELHOUSE", tmp_path / "no-wheelhouse")
     with pytest.raises(bundling.NotSetUp, match=r"lambda_src/api/requirements.txt needs its wheels .*: run `make setup`"):
-        synthesize()
+        synthesize_bundled(tmp_path / "cdk.out")
 
 
 def test_wheels_that_do_not_match_the_pins_say_to_run_make_setup(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "api").mkdir()
     monkeypatch.setattr(bundling, "WHEELHOUSE", tmp_path)
     with pytest.raises(bundling.NotSetUp, match=r"do not satisfy lambda_src/api/requirements.txt \(run `make setup`"):
-        synthesize()
+        synthesize_bundled(tmp_path / "cdk.out")
 
 
 @pytest.fixture(scope="module")

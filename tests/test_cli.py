@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import app as cdk_app
+from tests.background import Run, environment_without
 from tests.conftest import PROJECT_ROOT, suite_context
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
@@ -19,34 +20,37 @@ JSII_PACKAGE_CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Pa
 OWN_ACCOUNTS = {"api_account": "123456789012", "client_accounts": "210987654321"}
 
 
-def cdk_synth(project: pathlib.Path, **overrides: str) -> subprocess.CompletedProcess[str]:
-    project.mkdir()
-    app = shlex.join([sys.executable, str(PROJECT_ROOT / "app.py")])
-    (project / "cdk.json").write_text(json.dumps({"app": app, "context": suite_context(**overrides)}))
-    # A home of its own: the CLI would also merge the context of the user's ~/.cdk.json.
-    # jsii keeps using the unpacked packages it already has.
-    environment = {
-        **os.environ,
-        "HOME": str(project),
-        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(JSII_PACKAGE_CACHE),
-        "CDK_DISABLE_CLI_TELEMETRY": "1",
-    }
-    environment.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)  # the app must silence it itself
-    return subprocess.run(
-        [str(CDK), "synth", "--quiet", "--no-notices", "--output", str(project / "cdk.out")],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def cdk_synth(**overrides: str) -> Run:
+    """`cdk synth` in a project of its own whose cdk.json holds the suite's configuration changed by `overrides`."""
+
+    def prepare(project: pathlib.Path) -> dict[str, str]:
+        app = shlex.join([sys.executable, str(PROJECT_ROOT / "app.py")])
+        (project / "cdk.json").write_text(json.dumps({"app": app, "context": suite_context(**overrides)}))
+        # A home of its own: the CLI would also merge the context of the user's ~/.cdk.json.
+        # jsii keeps using the unpacked packages it already has. The app must silence
+        # jsii's end-of-life banner itself.
+        return environment_without(
+            {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"},
+            HOME=str(project),
+            JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(JSII_PACKAGE_CACHE),
+            CDK_DISABLE_CLI_TELEMETRY="1",
+        )
+
+    return Run([str(CDK), "synth", "--quiet", "--no-notices", "--output", "cdk.out"], prepare)
 
 
-def test_a_real_configuration_synthesizes_before_anything_is_deployed_in_deploy_order(tmp_path: pathlib.Path) -> None:
-    result = cdk_synth(tmp_path / "project", **OWN_ACCOUNTS)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    manifest = json.loads((tmp_path / "project" / "cdk.out" / "manifest.json").read_text())
+# Started when the session starts (tests/background.py).
+BACKGROUND = {
+    "own accounts": cdk_synth(**OWN_ACCOUNTS),
+    "bad account": cdk_synth(api_account="1111-2222-3333"),
+}
+
+
+def test_a_real_configuration_synthesizes_before_anything_is_deployed_in_deploy_order() -> None:
+    run = BACKGROUND["own accounts"]
+    output = run.result.stdout + run.result.stderr
+    assert run.result.returncode == 0, output
+    manifest = json.loads((run.directory / "cdk.out" / "manifest.json").read_text())
     stacks = {
         name: artifact["environment"]
         for name, artifact in manifest["artifacts"].items()
@@ -59,12 +63,12 @@ def test_a_real_configuration_synthesizes_before_anything_is_deployed_in_deploy_
     assert "WARNING" not in output and "end-of-life" not in output
 
 
-def test_a_bad_context_value_stops_synth_with_a_clear_message(tmp_path: pathlib.Path) -> None:
-    result = cdk_synth(tmp_path / "project", api_account="1111-2222-3333")
-    assert result.returncode != 0
-    assert "Invalid configuration: context key 'api_account' is '1111-2222-3333'" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not list((tmp_path / "project").rglob("*.template.json"))
+def test_a_bad_context_value_stops_synth_with_a_clear_message() -> None:
+    run = BACKGROUND["bad account"]
+    assert run.result.returncode != 0
+    assert "Invalid configuration: context key 'api_account' is '1111-2222-3333'" in run.result.stderr
+    assert "Traceback" not in run.result.stderr
+    assert not list(run.directory.rglob("*.template.json"))
 
 
 def test_the_cli_without_make_setup_says_to_run_it(tmp_path: pathlib.Path) -> None:

@@ -7,31 +7,30 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import pathlib
 import re
-import subprocess
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import cx_api
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
-from cfnlint.api import ManualArgs, lint
 
 import app as cdk_app
 from app import BuiltStacks
 from stacks.org import member_template
 from stacks.routes import SERVICE
 from stacks.shared.compliance import GUARD_PLUGIN, nag_name
+from stacks.shared.control_tower import ControlTowerChecks, resource_types, rule_resource_types, rules_that_cannot_apply
 from stacks.shared.log_groups import CLOUDWATCH_LOGS_ACTIONS
-from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, TEST_CONFIGURATION, suite_context
+from tests.conftest import CLIENT_STACK, MODES, NO_BUNDLING, TEST_CONFIGURATION, SynthesizedApp, suite_context, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DeployedStack, Deployment
+from tests.gates import CHECKOV, Scans, gated_modes
 
 # Each mode's stacks, where they are not ApiStack and the client stack.
 STACKS = {
@@ -122,24 +121,6 @@ CHECKOV_SKIPPED = {
     # The invoker role: trusted by Principal '*' narrowed by conditions.
     "AWS::IAM::Role": {"CKV_AWS_60"},
 }
-CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
-
-
-def checkov_scan(directory: pathlib.Path) -> dict[str, Any]:
-    """checkov's JSON report on the CloudFormation templates under `directory`, offline."""
-    finished = subprocess.run(
-        [str(CHECKOV), "--directory", str(directory), "--framework", "cloudformation", "--skip-download", "--output", "json"],
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return json.loads(finished.stdout)
-
-
-# Every statement a deny list adds (resource policy, invoker trust and sessions, the
-# authorizer's parameter) is scanned too.
-DENIED = {"denied_principals": "777788889999,arn:aws:iam::444455556666:role/team-*"}
 
 
 @contextlib.contextmanager
@@ -152,54 +133,48 @@ def member_assembly_kept_in(directory: pathlib.Path) -> Iterator[None]:
         yield
 
 
-def synthesize_to(
-    out_dir: pathlib.Path,
-    mode: str,
-    change: Callable[[BuiltStacks], None] | None = None,
-    member_dir: pathlib.Path | None = None,
-) -> None:
-    app = cdk_app.new_app(context=suite_context(**MODES[mode], **DENIED), outdir=str(out_dir))
-    with member_assembly_kept_in(member_dir) if member_dir else contextlib.nullcontext():
-        stacks = cdk_app.build_stacks(app, cdk_app.load_config(app))
-    if change is not None:
-        change(stacks)
+def synthesize_to(out_dir: pathlib.Path, mode: str, change: Callable[[BuiltStacks], None]) -> None:
+    """A mode's app in `out_dir`, changed by `change` before it synthesizes (a planted finding)."""
+    app = cdk_app.new_app(context=suite_context(**gated_modes()[mode], **NO_BUNDLING), outdir=str(out_dir))
+    stacks = cdk_app.build_stacks(app, cdk_app.load_config(app))
+    change(stacks)
     app.synth()
-    # A StackSet's member template is a string in its template: out beside it, so that
-    # cfn-lint and checkov check it too.
-    for path in list(out_dir.glob("*.template.json")):
-        for resource in json.loads(path.read_text())["Resources"].values():
-            if resource["Type"] == "AWS::CloudFormation::StackSet":
-                path.with_suffix("").with_suffix(".member.template.json").write_text(resource["Properties"]["TemplateBody"])
 
 
 @pytest.fixture(scope="module")
-def member_assembly(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    """Where the organization rollout's member app is synthesized (outside the
-    assemblies, whose member template checkov and cfn-lint read beside the StackSet's)."""
-    return tmp_path_factory.mktemp("member-assembly")
+def gated() -> dict[str, SynthesizedApp]:
+    """Each mode as the gates judge it (tests/gates.py)."""
+    return {mode: synthesize(gated=True, **context) for mode, context in gated_modes().items()}
 
 
 @pytest.fixture(scope="module")
-def assemblies(tmp_path_factory: pytest.TempPathFactory, member_assembly: pathlib.Path) -> dict[str, pathlib.Path]:
-    root = tmp_path_factory.mktemp("assemblies")
-    out_dirs = {mode: root / mode for mode in MODES}
-    for mode, out_dir in out_dirs.items():
-        synthesize_to(out_dir, mode, member_dir=member_assembly if "client_org_units" in MODES[mode] else None)
-    return out_dirs
+def member_assembly(tmp_path_factory: pytest.TempPathFactory, gated: dict[str, SynthesizedApp]) -> pathlib.Path:
+    """The organization rollout's member app, synthesized again where its report is kept."""
+    directory = tmp_path_factory.mktemp("member-assembly")
+    (rollout,) = [synth for synth in gated.values() if synth.config.org_rollout is not None]
+    with member_assembly_kept_in(directory):
+        member_template.member_template(rollout.config, rollout.stacks.api.node.get_all_context())
+    return directory
 
 
 @pytest.fixture(scope="module")
-def templates(assemblies: dict[str, pathlib.Path]) -> dict[str, dict[str, Any]]:
-    return {
-        f"{mode}/{path.name}": json.loads(path.read_text())
-        for mode, out_dir in assemblies.items()
-        for path in sorted(out_dir.glob("*.template.json"))
-    }
+def assemblies(gated: dict[str, SynthesizedApp]) -> dict[str, pathlib.Path]:
+    return {mode: synth.out_dir for mode, synth in gated.items()}
 
 
 @pytest.fixture(scope="module")
-def deployments(assemblies: dict[str, pathlib.Path]) -> dict[str, Deployment]:
-    return {mode: Deployment(cx_api.CloudAssembly(str(out_dir))) for mode, out_dir in assemblies.items()}
+def templates(gate_scans: Scans) -> dict[str, dict[str, Any]]:
+    """Every mode's templates (and the member template) as the gates scan them, by `<mode>/<file>`."""
+    return {name: template for name, template in gate_scans.templates.by_name.items() if of_a_mode(name)}
+
+
+def of_a_mode(name: str) -> bool:
+    return name.split("/")[0] in MODES
+
+
+@pytest.fixture(scope="module")
+def deployments(gated: dict[str, SynthesizedApp]) -> dict[str, Deployment]:
+    return {mode: synth.deployment for mode, synth in gated.items()}
 
 
 def reviewed(mode: str, deployment: Deployment) -> set[str]:
@@ -369,6 +344,48 @@ def test_a_new_control_tower_finding_fails_synth_beside_the_acknowledged_ones(
     assert guard_acknowledged(report) == {(OUTSIDE_A_VPC, function) for function in FUNCTIONS_OUTSIDE_A_VPC["resource-policy"]}
 
 
+@jsii.implements(cdk.IPolicyValidationContext)
+class TemplatesToValidate:
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+
+    @property
+    def template_paths(self) -> list[str]:
+        return self._paths
+
+
+def verdicts(report: cdk.PolicyValidationPluginReport) -> list[tuple[str, str, str]]:
+    return sorted(
+        (violation.rule_name, pathlib.Path(resource.template_path).name, resource.resource_logical_id)
+        for violation in report.violations
+        for resource in violation.violating_resources
+    )
+
+
+def test_control_tower_rules_chosen_by_resource_type_find_what_every_rule_finds(gate_scans: Scans, tmp_path: pathlib.Path) -> None:
+    """On every mode's templates and a template of a type the app does not create (an
+    unencrypted queue): the same findings as the whole rule set's."""
+    queue = tmp_path / "queue.template.json"
+    queue.write_text(json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": False}}}}))
+    digests = {digest for name, digest in gate_scans.templates.digest_of.items() if of_a_mode(name)}
+    paths = [*(str(gate_scans.templates.directory / f"{digest}.template.json") for digest in sorted(digests)), str(queue)]
+    every_rule = CfnGuardValidator().validate(TemplatesToValidate(paths))
+    chosen = ControlTowerChecks().validate(TemplatesToValidate(paths))
+    assert verdicts(chosen) == verdicts(every_rule)
+    assert {rule for rule, template, _ in verdicts(every_rule) if template == queue.name}, "the queue's rules ran"
+    # Most rules were left out.
+    assert len(rules_that_cannot_apply(resource_types(paths))) > len(rule_resource_types()) / 2
+
+
+def test_a_rule_runs_when_any_resource_type_it_names_is_present() -> None:
+    rules = rule_resource_types()
+    assert len(rules) == len(CfnGuardValidator().rule_ids)
+    for rule, named in rules.items():
+        assert named, f"{rule} names no resource type: it would never run"
+        assert rule not in rules_that_cannot_apply({sorted(named)[-1]})
+        assert rule in rules_that_cannot_apply(set()), rule
+
+
 def test_the_plugin_alone_lets_findings_through_once_one_is_acknowledged(tmp_path: pathlib.Path) -> None:
     """Why the app wraps CfnGuardValidator (stacks/shared/compliance.py ControlTowerChecks):
     its findings carry no severity, and CDK counts what is left after an acknowledgment
@@ -399,24 +416,27 @@ def test_checkov_skips_are_exactly_the_reviewed_set_each_with_a_reason(templates
     assert skipped == CHECKOV_SKIPPED
 
 
-def test_checkov_finds_nothing_in_any_template(assemblies: dict[str, pathlib.Path], templates: dict[str, dict]) -> None:
+def test_checkov_finds_nothing_in_any_template(gate_scans: Scans, templates: dict[str, dict]) -> None:
     assert CHECKOV.exists(), "checkov is not installed: `make test` installs it into .venv-checkov"
-    (root,) = {out_dir.parent for out_dir in assemblies.values()}
-    report = checkov_scan(root)
-    assert report["summary"]["failed"] == 0, [check["check_id"] for check in report["results"]["failed_checks"]]
-    assert report["summary"]["resource_count"] == sum(len(t["Resources"]) for t in templates.values())
-    skipped = {check["check_id"] for check in report["results"]["skipped_checks"]}
+    report = gate_scans.checkov
+    assert gate_scans.checkov_failures(of_a_mode) == []
+    # It read every template: each distinct one once.
+    distinct = {gate_scans.templates.digest_of[name]: template for name, template in gate_scans.templates.by_name.items()}
+    assert report["summary"]["resource_count"] == sum(len(t["Resources"]) for t in distinct.values())
+    skipped = {
+        check["check_id"]
+        for check in report["results"]["skipped_checks"]
+        if any(of_a_mode(name) for name in gate_scans.templates.names_of(check["file_path"]))
+    }
     assert skipped == set().union(*CHECKOV_SKIPPED.values())
 
 
-def test_cfn_lint_with_no_check_ignored_finds_nothing_in_any_template(templates: dict[str, dict]) -> None:
+def test_cfn_lint_with_no_check_ignored_finds_nothing_in_any_template(gate_scans: Scans, templates: dict[str, dict]) -> None:
     expected = [
         f"{mode}/{stack}.template.json" for mode in MODES for stack in STACKS.get(mode, ["ApiStack", CLIENT_STACK])
     ]
     assert sorted(templates) == sorted(expected)
-    for name, template in templates.items():
-        matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))
-        assert [str(match) for match in matches] == [], name
+    assert {name: found for name, found in gate_scans.cfn_lint.items() if of_a_mode(name)} == {}
 
 
 @pytest.fixture(scope="module")

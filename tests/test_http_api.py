@@ -18,7 +18,7 @@ from stacks.config import ConfigError
 from tests.conftest import SERVICES, SynthesizedApp, config_from, synthesize
 from tests.deploy_time import DEPLOYED_API_ID
 from tests.gateway_double import HEALTH_REQUEST, HTTP_API_FORBIDDEN, HTTP_API_NOT_FOUND, GatewayDouble
-from tests.invoker import CONTEXT, INVOKER, INVOKER_ARN, expect_assume_role, invoker_gateway
+from tests.invoker import CONTEXT, INVOKER, expect_assume_role, invoker_gateway
 
 API = {"Ref": Match.string_like_regexp("^Api[0-9A-F]{8}$")}
 

@@ -6,15 +6,14 @@ which setting builds a stack they were asked for."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import subprocess
 from typing import Any
 
 import pytest
 
 import app as cdk_app
 from stacks.config import ACCESS_MODES, ConfigError
+from tests.background import Run, environment_without
 from tests.conftest import MODES, PROJECT_ROOT, config_from, suite_context, synthesize
 from tests.pipeline_assembly import PIPELINE as PIPELINE_KEYS
 from tools import pick_stacks
@@ -161,29 +160,33 @@ PROJECT_FILES = (
 OUTER_SETTINGS = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "STACKS", "CDK_ARGS", "AWS_PROFILE", "CI"}
 
 
-def make(project: pathlib.Path, *arguments: str, **context: Any) -> subprocess.CompletedProcess[str]:
-    project.mkdir(exist_ok=True)
-    for name in PROJECT_FILES:
-        if not (project / name).exists():
+def make(*arguments: str, **context: Any) -> Run:
+    """`make <arguments>` in a project of its own whose cdk.json holds the suite's
+    configuration changed by `context`, with one AWS profile, `client`."""
+
+    def prepare(project: pathlib.Path) -> dict[str, str]:
+        for name in PROJECT_FILES:
             (project / name).symlink_to(PROJECT_ROOT / name)
-    cdk_json = {"app": "sh tools/cdk-app", "context": suite_context(**context)}
-    (project / "cdk.json").write_text(json.dumps(cdk_json))
-    (project / "aws-config").write_text("[profile client]\nregion = eu-west-1\n")
-    environment = {key: value for key, value in os.environ.items() if key not in OUTER_SETTINGS}
-    environment.update(HOME=str(project), AWS_CONFIG_FILE=str(project / "aws-config"))
-    return subprocess.run(
-        ["make", "--no-print-directory", *arguments],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
+        (project / "cdk.json").write_text(json.dumps({"app": "sh tools/cdk-app", "context": suite_context(**context)}))
+        (project / "aws-config").write_text("[profile client]\nregion = eu-west-1\n")
+        return environment_without(OUTER_SETTINGS, HOME=str(project), AWS_CONFIG_FILE=str(project / "aws-config"))
+
+    return Run(["make", "--no-print-directory", *arguments], prepare)
 
 
-def test_make_synth_prints_no_stack_id_hint_and_no_npm_notice(tmp_path: pathlib.Path) -> None:
-    result = make(tmp_path / "project", "synth")
+# Started when the session starts (tests/background.py).
+BACKGROUND = {
+    "synth": make("synth"),
+    "synth with a bad value": make("synth", stage="pr od"),
+    "deploy-client with two accounts": make("deploy-client", "PROFILE=client", client_accounts=["444455556666", SECOND_ACCOUNT]),
+    "deploy-authorizer in assume-role mode": make("deploy-authorizer", "PROFILE=client", **MODES["assume-role"]),
+    "deploy-pipeline with CDK_ARGS": make("deploy-pipeline", "PROFILE=client", "CDK_ARGS=-c pipeline_approval=true", **PIPELINE_KEYS),
+    "deploy-api with a pipeline": make("deploy-api", "PROFILE=client", **PIPELINE_KEYS),
+}
+
+
+def test_make_synth_prints_no_stack_id_hint_and_no_npm_notice() -> None:
+    result = BACKGROUND["synth"].result
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "Templates written to cdk.out/: ApiStack.template.json ClientStack-444455556666.template.json" in output
@@ -191,34 +194,34 @@ def test_make_synth_prints_no_stack_id_hint_and_no_npm_notice(tmp_path: pathlib.
     assert "npm" not in output.lower()
 
 
-def test_make_synth_still_fails_and_explains_a_bad_value(tmp_path: pathlib.Path) -> None:
-    result = make(tmp_path / "project", "synth", stage="pr od")
+def test_make_synth_still_fails_and_explains_a_bad_value() -> None:
+    result = BACKGROUND["synth with a bad value"].result
     assert result.returncode == 2
     assert "Invalid configuration: context key 'stage' is 'pr od'" in result.stderr
 
 
-def test_make_deploy_client_with_several_accounts_asks_which_one(tmp_path: pathlib.Path) -> None:
-    result = make(tmp_path / "project", "deploy-client", "PROFILE=client", client_accounts=["444455556666", SECOND_ACCOUNT])
+def test_make_deploy_client_with_several_accounts_asks_which_one() -> None:
+    result = BACKGROUND["deploy-client with two accounts"].result
     assert result.returncode == 2
     assert "Nothing to do: this configuration has 2 client stacks, one per client account: name one with STACK=" in (
         result.stderr
     )
 
 
-def test_make_deploy_authorizer_without_the_authorizer_mode_names_the_setting(tmp_path: pathlib.Path) -> None:
-    result = make(tmp_path / "project", "deploy-authorizer", "PROFILE=client", **MODES["assume-role"])
+def test_make_deploy_authorizer_without_the_authorizer_mode_names_the_setting() -> None:
+    result = BACKGROUND["deploy-authorizer in assume-role mode"].result
     assert result.returncode == 2
     assert "builds no AuthorizerStack: access_mode=lambda-authorizer (with authorizer_account) builds it" in result.stderr
 
 
-def test_make_deploy_pipeline_refuses_cdk_args_the_next_push_would_undo(tmp_path: pathlib.Path) -> None:
-    result = make(tmp_path / "project", "deploy-pipeline", "PROFILE=client", "CDK_ARGS=-c pipeline_approval=true", **PIPELINE_KEYS)
-    assert result.returncode == 2
-    assert "the pipeline synthesizes from the cdk.json of its repository" in result.stderr
-    assert not (tmp_path / "project" / "cdk.out").exists()
+def test_make_deploy_pipeline_refuses_cdk_args_the_next_push_would_undo() -> None:
+    run = BACKGROUND["deploy-pipeline with CDK_ARGS"]
+    assert run.result.returncode == 2
+    assert "the pipeline synthesizes from the cdk.json of its repository" in run.result.stderr
+    assert not (run.directory / "cdk.out").exists()
 
 
-def test_make_deploy_api_with_a_pipeline_says_the_pipeline_deploys_it(tmp_path: pathlib.Path) -> None:
-    result = make(tmp_path / "project", "deploy-api", "PROFILE=client", **PIPELINE_KEYS)
+def test_make_deploy_api_with_a_pipeline_says_the_pipeline_deploys_it() -> None:
+    result = BACKGROUND["deploy-api with a pipeline"].result
     assert result.returncode == 2
     assert "Nothing to do: with pipeline_account set, the pipeline deploys this configuration's stacks" in result.stderr

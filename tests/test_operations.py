@@ -14,6 +14,7 @@ from aws_cdk.assertions import Template
 from stacks.api.access_logs import HTTP_ACCESS_LOG_FIELDS, REST_ACCESS_LOG_FIELDS
 from stacks.config import ConfigError
 from stacks.operations import api_operations
+from tests.gates import gated_modes
 from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, SynthesizedApp, config_from, synthesize
 from tools import dashboard_picture
 
@@ -23,7 +24,8 @@ CLIENT_MODES = [mode for mode in MODES if mode != "org-rollout"]
 
 @pytest.fixture(scope="module")
 def synths() -> dict[str, SynthesizedApp]:
-    return {mode: synthesize(**overrides, alarm_email="oncall@example.com") for mode, overrides in MODES.items()}
+    """Each mode as the gates judge it, with an alarm email (tests/gates.py)."""
+    return {mode: synthesize(gated=True, **context) for mode, context in gated_modes().items()}
 
 
 def joined(value: Any) -> str:

@@ -15,14 +15,13 @@ import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 from cfnlint.api import ManualArgs, lint
 
-import app as cdk_app
 from stacks.config import ConfigError
 from stacks.org.guard_stack import PROTECTED_ACTIONS, PROTECTED_FUNCTION_ACTIONS, PROTECTED_STACK_ACTIONS, guard_policy
 from stacks.org.member_template import TEMPLATE_BODY_LIMIT
 from stacks.shared.python_function import inline_source
 from tests.callers import REQUESTOR
-from tests.conftest import SERVICES, config_from, load_config, suite_context, synthesize
-from tests.deploy_time import DEPLOYED_API_ID, Deployment
+from tests.conftest import SERVICES, config_from, synthesize
+from tests.deploy_time import DEPLOYED_API_ID
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble, echo_backend
 
 from tests.iam import Policy, local_check_authorization_full, role
@@ -40,9 +39,8 @@ ROLLOUT = {
 @pytest.fixture(scope="module", params=sorted(SERVICES))
 def stacks(request: pytest.FixtureRequest) -> dict[str, Any]:
     context, service = SERVICES[request.param]
-    app = cdk_app.new_app(context=suite_context(**context, **ROLLOUT))
-    config = load_config(app, service)
-    built = cdk_app.build_stacks(app, config)
+    synth = synthesize(service=service, gated=True, **context, **ROLLOUT)
+    built = synth.stacks
     stackset = built.stack_set
     return {
         "client_stacks": built.clients,
@@ -50,10 +48,10 @@ def stacks(request: pytest.FixtureRequest) -> dict[str, Any]:
         "member": stackset.template,
         # As the instance in a member account gets it, and the same client account
         # deployed one by one, for the comparison.
-        "instance": Deployment(app.synth()).stack_set_instance("ClientStackSet", "444455556666"),
+        "instance": synth.deployment.stack_set_instance("ClientStackSet", "444455556666"),
         "client": synthesize(service=service, **context).deployed_client.to_json(),
-        "names": config.names,
-        "routes": config.service.routes,
+        "names": synth.config.names,
+        "routes": synth.config.service.routes,
         "guard": Template.from_stack(built.guard),
         "guard_stack": built.guard,
         "stackset_stack": stackset,

@@ -6,7 +6,6 @@ artifacts' key, the four gates; and the stage stacks, the very stacks `cdk deplo
 from __future__ import annotations
 
 import json
-import pathlib
 import shlex
 from typing import Any
 
@@ -15,24 +14,23 @@ import pytest
 import app as cdk_app
 from stacks.pipeline import check
 from stacks.pipeline.pipeline_stack import BUILD_IMAGE, pinned_cli_version
+from tests.gates import Scans
 from tests.pipeline_assembly import (
+    CONFIGURATION,
     PipelineAssembly,
-    checkov_report,
     deploy_role_of,
     deploy_target,
-    lint_findings,
     synthesize_direct,
     synthesize_pipeline,
 )
 from tests.test_compliance import GUARD_PLUGIN, NAG_PLUGIN, plugin_reports
 from tools.verdict import check_event, kind
 
-CONFIGURATION = {"client_accounts": ["444455556666", "555566667777"], "pipeline_branch": "release/2026", "pipeline_approval": True}
 
 
 @pytest.fixture(scope="module")
-def delivery(tmp_path_factory: pytest.TempPathFactory) -> PipelineAssembly:
-    return synthesize_pipeline(tmp_path_factory.mktemp("pipeline"), **CONFIGURATION)
+def delivery() -> PipelineAssembly:
+    return synthesize_pipeline(**CONFIGURATION)
 
 
 def test_the_source_is_the_configured_branch_through_the_connection(delivery: PipelineAssembly) -> None:
@@ -233,13 +231,17 @@ def test_cdk_nag_and_the_control_tower_controls_pass_on_the_pipeline_and_its_sta
             assert len(finding["reason"]) > 40, finding
 
 
-def test_cfn_lint_with_no_check_ignored_finds_nothing_in_the_pipeline_or_its_stages(delivery: PipelineAssembly) -> None:
-    assert lint_findings(delivery.out_dir) == {}
+def in_the_pipeline(name: str) -> bool:
+    return name.split("/")[0] == "pipeline"
 
 
-def test_checkov_finds_nothing_and_skips_only_what_cdk_pipelines_needs(delivery: PipelineAssembly, tmp_path: pathlib.Path) -> None:
-    report = checkov_report(delivery.out_dir, tmp_path / "templates")
-    assert report["summary"]["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
+def test_cfn_lint_with_no_check_ignored_finds_nothing_in_the_pipeline_or_its_stages(gate_scans: Scans) -> None:
+    assert len([name for name in gate_scans.templates.by_name if in_the_pipeline(name)]) > 1
+    assert {name: found for name, found in gate_scans.cfn_lint.items() if in_the_pipeline(name)} == {}
+
+
+def test_checkov_finds_nothing_and_skips_only_what_cdk_pipelines_needs(delivery: PipelineAssembly, gate_scans: Scans) -> None:
+    assert gate_scans.checkov_failures(in_the_pipeline) == []
     pipeline_skips = {
         (resource["Type"], skip["id"])
         for resource in delivery.template["Resources"].values()

@@ -5,31 +5,21 @@ with CDK Pipelines' support stack there. The four gates at zero on each."""
 
 from __future__ import annotations
 
-import pathlib
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from aws_cdk import cx_api
 
-from tests.conftest import MODES
-from tests.pipeline_assembly import PipelineAssembly, checkov_report, deploy_target, lint_findings, synthesize_pipeline
+from tests.gates import Scans
+from tests.pipeline_assembly import OTHER_REGION, VARIANTS, PipelineAssembly, deploy_target, synthesize_pipeline
 from tests.test_compliance import plugin_reports
 
-OTHER_REGION = "eu-central-1"
-VARIANTS: dict[str, dict[str, Any]] = {
-    "lambda-authorizer": {**MODES["lambda-authorizer"], "authorizer_account": "777788889999"},
-    "org-rollout": {**MODES["org-rollout"], "pipeline_approval": True},
-    "another-region": {
-        "pipeline_region": OTHER_REGION,
-        "pipeline_connection_arn": f"arn:aws:codeconnections:{OTHER_REGION}:999988887777:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
-    },
-}
 FIRST_STAGES = ["Source", "Build", "UpdatePipeline", "Assets"]
 
 
 @pytest.fixture(scope="module")
-def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PipelineAssembly]:
-    return {name: synthesize_pipeline(tmp_path_factory.mktemp(name), **context) for name, context in VARIANTS.items()}
+def assemblies() -> dict[str, PipelineAssembly]:
+    return {name: synthesize_pipeline(**context) for name, context in VARIANTS.items()}
 
 
 def deployed_stacks(delivery: PipelineAssembly, stage: str) -> dict[str, tuple[str, str]]:
@@ -95,12 +85,16 @@ def test_cdk_nag_and_the_control_tower_controls_pass(assemblies: dict[str, Pipel
     assert [(r["conclusion"], r["violations"]) for r in reports.values()] == [("success", [])] * 2
 
 
-@pytest.mark.parametrize("name", VARIANTS)
-def test_cfn_lint_finds_nothing(assemblies: dict[str, PipelineAssembly], name: str) -> None:
-    assert lint_findings(assemblies[name].out_dir) == {}
+def of_the_variant(name: str) -> Callable[[str], bool]:
+    return lambda template: template.split("/")[0] == f"pipeline-{name}"
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_checkov_finds_nothing(assemblies: dict[str, PipelineAssembly], name: str, tmp_path: pathlib.Path) -> None:
-    report = checkov_report(assemblies[name].out_dir, tmp_path / "templates")
-    assert report["summary"]["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
+def test_cfn_lint_finds_nothing(gate_scans: Scans, name: str) -> None:
+    assert [template for template in gate_scans.templates.by_name if of_the_variant(name)(template)]
+    assert {template: found for template, found in gate_scans.cfn_lint.items() if of_the_variant(name)(template)} == {}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_checkov_finds_nothing(gate_scans: Scans, name: str) -> None:
+    assert gate_scans.checkov_failures(of_the_variant(name)) == []

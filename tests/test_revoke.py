@@ -17,10 +17,8 @@ DENIED_ROLE = "arn:aws:iam::444455556666:role/orders-api-requestor-prod-eu-west-
 
 
 @pytest.fixture(scope="module")
-def authorizer_out(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    out = tmp_path_factory.mktemp("authorizer")
-    synthesize(out, **MODES["lambda-authorizer"])
-    return out
+def authorizer_out() -> pathlib.Path:
+    return synthesize(**MODES["lambda-authorizer"]).out_dir
 
 
 @pytest.fixture
@@ -93,9 +91,9 @@ def test_a_bad_principal_is_refused_before_anything_is_read(
     assert "cdk.json" not in error
 
 
-def test_without_an_authorizer_it_gives_the_exact_steps(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
-    synthesize(tmp_path, **MODES["assume-role"])
-    assert revoke.main(["--profile", "api", "--principal", "777788889999", "--out-dir", str(tmp_path)]) == 2
+def test_without_an_authorizer_it_gives_the_exact_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = synthesize(**MODES["assume-role"]).out_dir
+    assert revoke.main(["--profile", "api", "--principal", "777788889999", "--out-dir", str(out_dir)]) == 2
     steps = capsys.readouterr().out
     assert "add 777788889999 to denied_principals in cdk.json" in steps
     assert "make deploy-api PROFILE=<API account profile>" in steps

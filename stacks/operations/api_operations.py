@@ -3,7 +3,6 @@ its dashboard."""
 
 from __future__ import annotations
 
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct

@@ -11,10 +11,10 @@ from typing import Any
 import aws_cdk as cdk
 import cdk_nag
 import jsii
-from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from constructs import IConstruct, IValidation
 
 from stacks.routes import Route
+from stacks.shared.control_tower import ControlTowerChecks
 
 # Why a function runs outside a VPC (checkov's CKV_AWS_117, Control Tower's CT.LAMBDA.PR.3).
 # A requestor of a private API runs in its VPC and is not acknowledged.
@@ -72,59 +72,6 @@ def record_acknowledgments(stage: cdk.Stage) -> None:
     """The template record of acknowledgments in a stage's stacks too: CDK applies the
     app's aspects, cdk-nag's among them, to the stacks of the app only, not of its stages."""
     cdk.Aspects.of(stage).add(cdk_nag.WriteNagSuppressionsToCloudFormationAspect())
-
-
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class ControlTowerChecks:
-    """CfnGuardValidator (AWS Control Tower's proactive controls), each finding reported
-    as an error.
-
-    The plugin (0.0.62) reports its findings without a severity. Once any finding of a
-    plugin is acknowledged, CDK (2.275) recomputes that plugin's conclusion from the
-    severities of the findings left, and counts a finding without one as no error: with
-    the plugin alone, one acknowledgment would let every other finding of it through,
-    printed but passing (tests/test_compliance.py shows both)."""
-
-    def __init__(self) -> None:
-        self._guard = CfnGuardValidator()
-
-    @property
-    def name(self) -> str:
-        return self._guard.name
-
-    @property
-    def version(self) -> str | None:
-        return self._guard.version
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return self._guard.rule_ids
-
-    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        report = self._guard.validate(context)
-        return cdk.PolicyValidationPluginReport(
-            success=report.success,
-            violations=[
-                cdk.PolicyViolation(
-                    rule_name=violation.rule_name,
-                    description=violation.description,
-                    fix=violation.fix,
-                    rule_metadata=violation.rule_metadata,
-                    violating_resources=[
-                        cdk.PolicyViolatingResource(
-                            resource_logical_id=resource.resource_logical_id,
-                            template_path=resource.template_path,
-                            locations=resource.locations,
-                        )
-                        for resource in violation.violating_resources
-                    ],
-                    severity=violation.severity or "error",
-                )
-                for violation in report.violations
-            ],
-            metadata=report.metadata,
-            plugin_version=report.plugin_version,
-        )
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
