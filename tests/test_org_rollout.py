@@ -313,6 +313,9 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
         ("role/Admin", "cloudformation:UpdateStack", "<instance stack>", False),
         ("role/Admin", "cloudformation:DeleteStack", "<instance stack>", False),
         ("role/stacksets-exec-0123456789abcdef", "cloudformation:UpdateStack", "<instance stack>", True),
+        # Nor can the role be moved out of it into a stack of one's own by a refactor.
+        ("role/Admin", "cloudformation:CreateStackRefactor", "<instance stack>", False),
+        ("role/Admin", "cloudformation:ExecuteStackRefactor", "<instance stack>", False),
         ("role/Admin", "cloudformation:UpdateStack", "arn:aws:cloudformation:eu-west-1:444455556666:stack/team-app/1", True),
     ],
 )
