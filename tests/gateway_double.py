@@ -247,6 +247,8 @@ class GatewayDouble:
             raise Denied(BAD_SIGNATURE) from None
         if abs(datetime.datetime.now(datetime.UTC) - signed_at) > MAX_CLOCK_SKEW or amz_date[:8] != parts["date"]:
             raise Denied("Signature expired or not yet current.")
+        # SigV4 trims header values and collapses runs of spaces but never lower-cases
+        # them: a Host signed in another case than it was sent does not verify.
         canonical_request = "\n".join(
             [
                 method,

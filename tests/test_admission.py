@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import aws_iam as iam
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from stacks.api.resource_policy import INVOKE, POLICY_SIZE_LIMIT, policy_size, resource_policy
@@ -46,28 +46,29 @@ def test_allowed_principal_arns_admit_more_roles_from_their_accounts() -> None:
 
 
 def test_an_organization_admits_the_requestor_role_of_any_member_account() -> None:
-    allow, deny = policy_for(org_id="o-a1b2c3d4e5", client_accounts=accounts(500))["Statement"]
+    allow, deny_others, deny_outside = policy_for(org_id="o-a1b2c3d4e5", client_accounts=accounts(500))["Statement"]
     assert allow["Principal"] == {"AWS": "*"}
     assert allow["Condition"] == {
         "ArnLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:{REQUESTOR}"]},
         "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
     }
-    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:{REQUESTOR}"]}}
+    assert deny_others["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::*:{REQUESTOR}"]}}
+    assert deny_outside["Condition"] == {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
 
 
 def test_organization_paths_narrow_the_organization() -> None:
-    allow, _ = policy_for(
-        org_id="o-a1b2c3d4e5",
-        org_paths="o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*,o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*",
-    )["Statement"]
-    assert allow["Condition"]["ForAnyValue:StringLike"] == {
-        "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*", "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*"]
-    }
+    paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*", "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*"]
+    allow, _, deny_outside = policy_for(org_id="o-a1b2c3d4e5", org_paths=",".join(paths))["Statement"]
+    assert allow["Condition"]["ForAnyValue:StringLike"] == {"aws:PrincipalOrgPaths": paths}
     assert allow["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
+    assert (deny_outside["Sid"], deny_outside["Condition"]) == (
+        "DenyOutsideTheOrgPaths",
+        {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": paths}},
+    )
 
 
 def test_an_organization_can_admit_role_patterns_in_any_member_account() -> None:
-    allow, _ = policy_for(org_id="o-a1b2c3d4e5", allowed_principal_arns="arn:aws:iam::*:role/orders-*")["Statement"]
+    allow, *_ = policy_for(org_id="o-a1b2c3d4e5", allowed_principal_arns="arn:aws:iam::*:role/orders-*")["Statement"]
     assert allow["Condition"]["ArnLike"] == {
         "aws:PrincipalArn": [f"arn:aws:iam::*:{REQUESTOR}", "arn:aws:iam::*:role/orders-*"]
     }
@@ -219,3 +220,97 @@ def test_four_hundred_listed_accounts_admit_each_of_them_and_no_other() -> None:
     for account in (listed[0], listed[199], listed[-1]):
         assert decisions(f"arn:aws:iam::{account}:{REQUESTOR}", REQUESTS[0], admission) == (True, True)
     assert decisions(f"arn:aws:iam::{400000000000 + ACCOUNTS_TO_FIT:012d}:{REQUESTOR}", REQUESTS[0], admission) == (False, False)
+
+
+# The organization form against the listed one, for the same accounts: an organization
+# whose OUs hold the client accounts and the API account (in a client OU, in one of its
+# own, or outside the organization: None), and an account outside it. The listed form lists the accounts of the
+# admitted OUs; callers carry their organization and path as IAM sets them.
+ORG_ID = "o-a1b2c3d4e5"
+OU_OF = {"444455556666": "ou-ab12-11111111", "777788889999": "ou-ab12-22222222", "222233334444": "ou-ab12-33333333"}
+API_OWN_OU = "ou-ab12-44444444"
+OUS = [*OU_OF.values(), API_OWN_OU]
+OUTSIDE_THE_ORGANIZATION = UNLISTED
+
+
+def org_paths(ous: list[str], rollout: bool) -> tuple[str, ...]:
+    # The rollout derives `<org>/*/<ou>/*` (the OU wherever it nests); org_paths are written out.
+    return tuple(f"{ORG_ID}/{'*' if rollout else 'r-ab12'}/{ou}/*" for ou in ous)
+
+
+def organization_of(account: str, api_ou: str | None) -> dict[str, Any]:
+    ou = {**OU_OF, API_ACCOUNT: api_ou}.get(account)
+    return {} if ou is None else {"aws:PrincipalOrgID": ORG_ID, "aws:PrincipalOrgPaths": [f"{ORG_ID}/r-ab12/{ou}/"]}
+
+
+def both_forms(
+    caller: str, request: str, api_ou: str | None, admitted_ous: list[str] | None, patterns: list[str], rollout: bool = False
+) -> tuple[bool, bool]:
+    """(organization form, listed form) for `caller`, allowed every action by its own
+    identity policy; `admitted_ous` None: the whole organization."""
+    members = {**OU_OF, API_ACCOUNT: api_ou}
+    listed = [account for account, ou in members.items() if ou is not None and (admitted_ous is None or ou in admitted_ous)]
+    organization = Admission(
+        partition="aws",
+        api_account=API_ACCOUNT,
+        requestor_role_name=REQUESTOR_NAME,
+        requestor_accounts=("*",),
+        extra_principal_arns=tuple(f"arn:aws:iam::*:{pattern}" for pattern in patterns),
+        org_id=ORG_ID,
+        org_paths=() if admitted_ous is None else org_paths(admitted_ous, rollout),
+    )
+    listing = admission_of(listed, [(account, pattern) for account in listed for pattern in patterns])
+    context = organization_of(caller.split(":")[4], api_ou)
+    return tuple(
+        invoke_allowed(caller, EVERY_ACTION, request, resource_policy("prod", SERVICE.routes, admission).to_json(), API_ARN, context)
+        for admission in (organization, listing)
+    )
+
+
+CLIENT_OUS = ["ou-ab12-11111111", "ou-ab12-22222222"]
+
+
+@pytest.mark.parametrize(
+    ("caller", "api_ou", "admitted"),
+    [
+        (f"arn:aws:iam::444455556666:{REQUESTOR}", API_OWN_OU, True),  # a member account of an admitted OU
+        ("arn:aws:iam::444455556666:role/orders-api-admin", API_OWN_OU, False),  # another role of it
+        (f"arn:aws:iam::{API_ACCOUNT}:{REQUESTOR}", API_OWN_OU, False),  # the API account is no client: one Allow would do
+        (f"arn:aws:iam::{API_ACCOUNT}:{REQUESTOR}", CLIENT_OUS[0], True),  # the API account is itself a client
+        (f"arn:aws:iam::{API_ACCOUNT}:role/orders-api-admin", CLIENT_OUS[0], False),
+        (f"arn:aws:iam::222233334444:{REQUESTOR}", API_OWN_OU, False),  # in the organization, outside the paths
+        (f"arn:aws:iam::{OUTSIDE_THE_ORGANIZATION}:{REQUESTOR}", API_OWN_OU, False),
+    ],
+)
+@pytest.mark.parametrize("rollout", [False, True], ids=["org_paths", "client_org_units"])
+def test_the_organization_form_decides_each_kind_of_caller_as_the_listed_form(
+    caller: str, api_ou: str, admitted: bool, rollout: bool
+) -> None:
+    assert both_forms(caller, REQUESTS[0], api_ou, CLIENT_OUS, [], rollout) == (admitted, admitted)
+
+
+def test_with_the_whole_organization_the_api_account_outside_it_is_no_client() -> None:
+    requestor_there = f"arn:aws:iam::{API_ACCOUNT}:{REQUESTOR}"
+    assert both_forms(requestor_there, REQUESTS[0], None, None, []) == (False, False)
+    assert both_forms(requestor_there, REQUESTS[0], API_OWN_OU, None, []) == (True, True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    api_ou=st.sampled_from([CLIENT_OUS[0], API_OWN_OU, None]),
+    admitted_ous=st.none() | st.lists(st.sampled_from(OUS), min_size=1, unique=True),
+    patterns=st.lists(st.sampled_from(EXTRA_PATTERNS), max_size=2, unique=True),
+    rollout=st.booleans(),
+    data=st.data(),
+)
+def test_the_organization_form_admits_and_refuses_exactly_what_the_listed_form_does(
+    api_ou: str | None, admitted_ous: list[str] | None, patterns: list[str], rollout: bool, data: st.DataObject
+) -> None:
+    members = {**OU_OF, API_ACCOUNT: api_ou}
+    # The listed form needs an account to list.
+    assume(admitted_ous is None or any(ou in admitted_ous for ou in members.values() if ou is not None))
+    account = data.draw(st.sampled_from([*members, OUTSIDE_THE_ORGANIZATION]), label="account")
+    name = data.draw(st.just(f"role/{REQUESTOR_NAME}") | st.sampled_from(CALLER_NAMES), label="name")
+    request = data.draw(st.sampled_from(REQUESTS), label="request")
+    organization, listed = both_forms(f"arn:aws:iam::{account}:{name}", request, api_ou, admitted_ous, patterns, rollout)
+    assert organization == listed

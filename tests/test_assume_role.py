@@ -20,7 +20,7 @@ from lambda_src.requestor import handler as requestor
 from stacks.api.api_stack import ApiStack
 from stacks.config import ConfigError
 from tests.callers import REQUESTOR, lambda_context
-from tests.conftest import NO_BUNDLING, SERVICES, SynthesizedApp, config_from, suite_context, synthesize
+from tests.conftest import MODES, NO_BUNDLING, SERVICES, SynthesizedApp, config_from, suite_context, synthesize
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble
 from tests.iam import local_check_authorization_full
 from tests.iam import role as role_node
@@ -103,14 +103,17 @@ def test_an_organization_is_trusted_by_org_id_in_assume_role_mode_too() -> None:
             "RoleName": organization.names.invoker_role,
             "AssumeRolePolicyDocument": Match.object_like(
                 {
-                    "Statement": [
-                        Match.object_like(
-                            {
-                                "Principal": {"AWS": "*"},
-                                "Condition": Match.object_like({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
-                            }
-                        )
-                    ]
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"AWS": "*"},
+                                    "Condition": Match.object_like({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
+                                }
+                            )
+                        ]
+                    )
                 }
             ),
         },
@@ -273,3 +276,67 @@ def test_a_hundred_accounts_fit_the_trust_policy_and_too_many_stop_synth_saying_
     assert raised.value.key == "client_accounts"
     assert "the invoker role's trust policy would be" in str(raised.value)
     assert "over IAM's default limit of 2048" in str(raised.value) and "org_id" in str(raised.value)
+
+
+# Who may assume the invoker role when an organization's paths are admitted, by IAM's
+# rules: as in the resource policy, the API account's own principals and everyone
+# outside the paths are refused explicitly, whatever their identity policies say.
+ORG_PATHS = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"
+IN_THE_PATHS = {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"]}
+OUTSIDE_THE_PATHS = {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/ou-ab12-99999999/"]}
+
+
+@pytest.fixture(scope="module", params=["assume-role", "http"])
+def org_trusting(request: pytest.FixtureRequest) -> SynthesizedApp:
+    return synthesize(**MODES[request.param], org_id="o-a1b2c3d4e5", org_paths=ORG_PATHS)
+
+
+def invoker_trust_of(synth: SynthesizedApp) -> dict[str, Any]:
+    (role,) = [
+        r for r in synth.api.find_resources("AWS::IAM::Role").values() if r["Properties"].get("RoleName") == synth.names.invoker_role
+    ]
+    return role["Properties"]["AssumeRolePolicyDocument"]
+
+
+def test_in_an_organization_the_invoker_role_denies_everyone_its_allow_does_not_admit(org_trusting: SynthesizedApp) -> None:
+    denials = {s["Sid"]: s for s in invoker_trust_of(org_trusting)["Statement"] if s["Effect"] == "Deny"}
+    assume = ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]  # as CDK sorts them
+    assert denials == {
+        "DenyEveryoneElse": {
+            "Sid": "DenyEveryoneElse",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": assume,
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": [org_trusting.requestor_role_pattern]}},
+        },
+        "DenyOutsideTheOrgPaths": {
+            "Sid": "DenyOutsideTheOrgPaths",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": assume,
+            "Condition": {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": [ORG_PATHS]}},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("caller", "organization", "trusted"),
+    [
+        ("arn:aws:iam::444455556666:role/<requestor>", IN_THE_PATHS, True),
+        ("arn:aws:iam::444455556666:role/team-builder", IN_THE_PATHS, False),
+        ("arn:aws:iam::111122223333:role/<requestor>", OUTSIDE_THE_PATHS, False),  # the API account, no client
+        ("arn:aws:iam::111122223333:role/<requestor>", IN_THE_PATHS, True),  # the API account is itself a client
+        ("arn:aws:iam::777788889999:role/<requestor>", OUTSIDE_THE_PATHS, False),
+        ("arn:aws:iam::999900001111:role/<requestor>", {}, False),  # outside the organization
+    ],
+)
+def test_in_an_organization_exactly_the_requestor_roles_in_its_paths_may_assume_the_invoker_role(
+    org_trusting: SynthesizedApp, caller: str, organization: dict[str, Any], trusted: bool
+) -> None:
+    caller = caller.replace("<requestor>", org_trusting.names.requestor_role)
+    account = caller.split(":")[4]
+    trust = json.loads(json.dumps(invoker_trust_of(org_trusting)).replace("${aws:PrincipalAccount}", account))
+    invoker = f"arn:aws:iam::111122223333:role/{org_trusting.names.invoker_role}"
+    context = {"sts:RoleSessionName": f"{account}-requestor", **organization}
+    decision = local_check_authorization_full(role_node(caller, EVERY_ACTION), "sts:AssumeRole", invoker, context, trust, "111122223333")
+    assert decision is trusted

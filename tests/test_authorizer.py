@@ -9,6 +9,7 @@ import base64
 import datetime
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from lambda_src.requestor.settings import Target
 from tests.callers import REQUESTOR, STRANGER, run_as
 from tests.fake_sts import FakeSts
 from stacks.api.central_authorizer import RESULTS_CACHE_TTL
+from stacks.context_values import DeniedPrincipals
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble, echo_backend
 
 API_ID = "a1b2c3d4e5"
@@ -351,6 +353,11 @@ def test_a_role_whose_name_only_starts_with_an_admitted_ones_is_denied(sts: Fake
 # The deny list: a caller on it is refused with a valid token; it bites within
 # DENY_LIST_TTL_SECONDS of a change (plus API Gateway's cache of earlier answers).
 STRANGER_ROLE = "arn:aws:iam::777788889999:role/some-other-role"
+# What README ("Cutting a caller off") promises, written out rather than read from the
+# handler, so that a longer setting there fails here: the list is read every minute
+# and, while SSM cannot be read, the last one serves at most 5 more minutes.
+READ_EVERY_SECONDS = 60
+STALE_AT_MOST_SECONDS = 5 * 60
 
 
 @pytest.fixture
@@ -388,7 +395,7 @@ def test_a_change_to_the_deny_list_bites_once_it_is_read_again(
     token = token_of()
     assert effect(authorize(token)) == "Allow"
     ssm.value = json.dumps([REQUESTOR_ROLE])
-    clock[0] += authorizer.DENY_LIST_TTL_SECONDS - 1
+    clock[0] += READ_EVERY_SECONDS - 1
     assert effect(authorize(token)) == "Allow" and len(ssm.reads) == 1  # the list read a moment ago
     clock[0] += 1
     assert effect(authorize(token)) == "Deny" and len(ssm.reads) == 2
@@ -459,12 +466,12 @@ def test_while_ssm_cannot_be_read_the_last_list_serves_five_minutes_then_nobody_
     token = token_of()
     assert effect(authorize(token)) == "Allow"
     ssm.unreachable = True
-    clock[0] += authorizer.DENY_LIST_TTL_SECONDS
+    clock[0] += READ_EVERY_SECONDS
     assert effect(authorize(token)) == "Allow"  # the list read a minute ago, and an error logged
     assert "deny list unreadable" in [r.message for r in caplog.records if r.levelno >= logging.ERROR]
     reads = len(ssm.reads)
     assert effect(authorize(token)) == "Allow" and len(ssm.reads) == reads  # no SSM call per request
-    clock[0] += authorizer.DENY_LIST_STALE_SECONDS
+    clock[0] += STALE_AT_MOST_SECONDS
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize(token)
 
@@ -483,3 +490,40 @@ def test_a_url_python_cannot_split_is_refused_without_a_fault(sts: FakeSts, capl
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize(token_for("https://[sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity"))
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+# IAM's role-name characters; names that differ from a denied one by a suffix, a
+# prefix or only in case are other roles to IAM's case-sensitive ArnLike.
+ROLE_NAME = st.text(alphabet="abcXYZ019+=,.@_-", min_size=1, max_size=20)
+
+
+def iam_arn_like(pattern: str, arn: str) -> bool:
+    """ArnLike as IAM documents it: case-sensitive, * and ? wildcards, the whole ARN.
+    (principalmapper's ignores case, so it cannot be the reference here.)"""
+    return re.fullmatch(".*".join(".".join(map(re.escape, part.split("?"))) for part in pattern.split("*")), arn) is not None
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    denied=ROLE_NAME,
+    caller=st.sampled_from(["same", "suffix", "prefix", "case"]).flatmap(
+        lambda how: st.tuples(st.just(how), ROLE_NAME)
+    ),
+)
+def test_a_denied_role_name_refuses_that_role_only_as_the_policies_deny_it(
+    sts: FakeSts, ssm: FakeSsm, monkeypatch: pytest.MonkeyPatch, denied: str, caller: tuple[str, str]
+) -> None:
+    how, extra = caller
+    name = {"same": denied, "suffix": denied + extra, "prefix": extra + denied, "case": denied.swapcase()}[how]
+    monkeypatch.setenv("ADMITTED_PRINCIPALS", json.dumps(["arn:aws:iam::444455556666:role/*"]))
+    monkeypatch.setattr(authorizer, "_deny_list", None)
+    denied_arn = f"arn:aws:iam::444455556666:role/{denied}"
+    ssm.value = json.dumps([denied_arn])
+    role = dataclasses.replace(REQUESTOR, principal_arn=f"arn:aws:sts::444455556666:assumed-role/{name}/fn")
+    sts.callers = [role]
+    refused = effect(authorize(token_of(role))) == "Deny"
+    # What the resource policy and the invoker role's trust deny for the same entry.
+    policies_refuse = any(
+        iam_arn_like(pattern, f"arn:aws:iam::444455556666:role/{name}") for pattern in DeniedPrincipals((denied_arn,)).role_patterns
+    )
+    assert refused is policies_refuse is (name == denied)

@@ -145,3 +145,21 @@ def test_a_role_denied_by_its_name_is_refused_under_any_path() -> None:
     refused = invoke_allowed(f"arn:aws:iam::{LISTED[0]}:role/ops/team-x", EVERY_ACTION, request, policy, api_arn)
     admitted = invoke_allowed(f"arn:aws:iam::{LISTED[0]}:role/ops/team-y", EVERY_ACTION, request, policy, api_arn)
     assert (refused, admitted) == (False, True)
+
+
+@pytest.mark.parametrize("mode", ["assume-role", "http"])
+def test_the_invoker_role_refuses_at_once_the_sessions_already_issued_to_a_denied_account(mode: str) -> None:
+    # A new session is refused by the trust; one issued before the deploy lasts its hour
+    # unless the role's own policy refuses it: IAM shows its name, which starts with the
+    # caller's account, in aws:userid.
+    synth = synthesize(**MODES[mode], client_accounts=LISTED, denied_principals=LISTED[1])
+    (policy,) = [p for name, p in synth.deployed("ApiStack").find_resources("AWS::IAM::Policy").items() if name.startswith("InvokerRole")]
+    identity_policy = policy["Properties"]["PolicyDocument"]
+    invoker = f"arn:aws:iam::{API_ACCOUNT}:role/{synth.names.invoker_role}"
+    api_arn = f"arn:aws:execute-api:{API_REGION}:{API_ACCOUNT}:a1b2c3d4e5"
+
+    def session_of(account: str) -> bool:
+        context = {"aws:userid": f"AROAEXAMPLEINVOKER:{account}-ClientStack-RequestorFunction"}
+        return all(invoke_allowed(invoker, identity_policy, request, None, api_arn, context) for request in synth.request_arns("a1b2c3d4e5"))
+
+    assert (session_of(LISTED[0]), session_of(LISTED[1])) == (True, False)

@@ -100,10 +100,11 @@ def test_the_stackset_is_the_client_side_and_comes_after_the_guard(stacks: dict[
 
 def test_the_api_admits_exactly_the_accounts_of_the_ous(stacks: dict[str, Any]) -> None:
     (api,) = Template.from_stack(stacks["api_stack"]).find_resources("AWS::ApiGateway::RestApi").values()
-    allow = api["Properties"]["Policy"]["Statement"][0]
-    assert allow["Condition"]["ForAnyValue:StringLike"] == {
-        "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-cdefgh34/*", "o-a1b2c3d4e5/*/ou-ab12-ijklmn56/*"]
-    }
+    statements = {s["Sid"]: s for s in api["Properties"]["Policy"]["Statement"]}
+    paths = ["o-a1b2c3d4e5/*/ou-ab12-cdefgh34/*", "o-a1b2c3d4e5/*/ou-ab12-ijklmn56/*"]
+    assert statements["AllowAdmittedPrincipals"]["Condition"]["ForAnyValue:StringLike"] == {"aws:PrincipalOrgPaths": paths}
+    # ... and no other: the API account's own principals need only one Allow.
+    assert statements["DenyOutsideTheOrgPaths"]["Condition"] == {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": paths}}
 
 
 def test_the_member_template_is_the_stacksets_body(stacks: dict[str, Any]) -> None:
@@ -310,6 +311,9 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
         ("role/Admin", "cloudformation:UpdateStack", "<instance stack>", False),
         ("role/Admin", "cloudformation:DeleteStack", "<instance stack>", False),
         ("role/stacksets-exec-0123456789abcdef", "cloudformation:UpdateStack", "<instance stack>", True),
+        # Nor can the role be moved out of it into a stack of one's own by a refactor.
+        ("role/Admin", "cloudformation:CreateStackRefactor", "<instance stack>", False),
+        ("role/Admin", "cloudformation:ExecuteStackRefactor", "<instance stack>", False),
         ("role/Admin", "cloudformation:UpdateStack", "arn:aws:cloudformation:eu-west-1:444455556666:stack/team-app/1", True),
     ],
 )

@@ -13,11 +13,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import urllib3
+from botocore.credentials import Credentials
 
 from lambda_src.requestor import handler as requestor
 from lambda_src.requestor import transport
+from lambda_src.requestor.signing import sign
 from stacks.routes import Route
-from tests.gateway_double import MISSING_TOKEN, GatewayDouble, Redirect
+from tests.gateway_double import BAD_SIGNATURE, MISSING_TOKEN, GatewayDouble, Redirect
 from tests.callers import REQUESTOR, run_as
 
 ECHO_ROUTES = tuple(
@@ -310,3 +313,26 @@ def test_through_an_endpoint_without_private_dns_the_api_id_is_sent_and_signed(
     headers = gateway.received[0]["headers"]
     assert headers["x-apigw-api-id"] == "a1b2c3d4e5"
     assert "x-apigw-api-id" in headers["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+
+
+def test_the_double_refuses_a_host_signed_in_another_case_than_it_was_sent(gateway: GatewayDouble) -> None:
+    port = gateway.url.split(":")[2].split("/")[0]
+    url = f"http://127.0.0.1:{port}/prod/echo"
+    credentials = Credentials(REQUESTOR.access_key, REQUESTOR.secret_key, REQUESTOR.session_token)
+    signed = sign(credentials, "eu-west-1", "GET", url, {"Host": f"localhost:{port}"}, None)
+    pool = urllib3.PoolManager(retries=False)
+    as_signed = pool.request("GET", url, headers=signed)
+    another_case = pool.request("GET", url, headers={**signed, "Host": f"LocalHost:{port}"})
+    assert (as_signed.status, another_case.status) == (200, 403)
+    assert another_case.json() == {"message": BAD_SIGNATURE}
+
+
+def test_the_requestor_signs_the_host_it_sends_whatever_the_case_of_its_url(
+    gateway: GatewayDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_URL", gateway.url.replace("127.0.0.1", "LocalHost"))
+    result = requestor.handler({"path": "/echo"}, None)
+    assert result["ok"] is True, result  # the double verified the signature over the Host as received
+    headers = gateway.received[0]["headers"]
+    assert headers["host"].lower() == f"localhost:{gateway.url.split(':')[2].split('/')[0]}"
+    assert "host" in headers["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")

@@ -10,7 +10,13 @@ from aws_cdk import ArnFormat, CfnResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.api.resource_policy import denied_statements, extra_principals, listed_account_conditions, organization_conditions
+from stacks.api.resource_policy import (
+    denied_statements,
+    extra_principals,
+    listed_account_conditions,
+    organization_conditions,
+    organization_denials,
+)
 from stacks.config import Admission, ConfigError
 from stacks.names import Names
 from stacks.routes import Route
@@ -76,7 +82,10 @@ class InvokerRole(Construct):
                     principals=roots, actions=["sts:AssumeRole"], conditions={**conditions, **SESSION_NAMED_BY_ITS_ACCOUNT}
                 )
             )
-        for statement in denied_statements(admission.denied, _deny_assuming):
+        # As in the resource policy: whoever the organization's Allow does not admit,
+        # the API account's own principals included, is refused explicitly.
+        organization = organization_denials(admission, _deny_assuming) if admission.org_id else []
+        for statement in [*denied_statements(admission.denied, _deny_assuming), *organization]:
             self.role.assume_role_policy.add_statements(statement)
         size = len(json.dumps(self.role.assume_role_policy.to_json(), separators=(",", ":")))
         if size > TRUST_POLICY_SIZE_LIMIT:

@@ -62,6 +62,26 @@ def organization_conditions(admission: Admission) -> dict[str, dict[str, object]
     return conditions
 
 
+def organization_denials(
+    admission: Admission, deny: Callable[[str, dict[str, dict[str, object]]], iam.PolicyStatement]
+) -> list[iam.PolicyStatement]:
+    """With org_id: an explicit Deny of everyone the organization's Allow does not admit,
+    for a resource policy here and the invoker role's trust. Same-account calls need
+    only the caller's own Allow: without these, a principal of the API account could
+    call (under the requestor's name, even with the API account outside the
+    organization or its paths). With them the API account is admitted like any other:
+    its requestor role only when it is in the organization's admitted paths."""
+    # The paths start with the organization's id (context_values checks it): inside
+    # them is inside the organization. ForAllValues holds for a principal without any
+    # path (outside every organization) too, so that it is denied as well.
+    outside = (
+        ("DenyOutsideTheOrgPaths", {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": list(admission.org_paths)}})
+        if admission.org_paths
+        else ("DenyOutsideTheOrganization", {"StringNotEquals": {"aws:PrincipalOrgID": admission.org_id}})
+    )
+    return [deny("DenyEveryoneElse", {"ArnNotLike": {"aws:PrincipalArn": list(admission.principal_arns)}}), deny(*outside)]
+
+
 def listed_account_conditions(admission: Admission) -> dict[str, dict[str, object]]:
     """Without org_id: the requestor role's name once and each listed account once, as
     conditions on Principal '*', so that hundreds of accounts fit."""
@@ -112,9 +132,7 @@ def _in_the_organization(routes_of_the_stage: list[str], admission: Admission) -
             resources=routes_of_the_stage,
             conditions=organization_conditions(admission),
         ),
-        # Without it, principals of the API's own account whose identity policy
-        # allows execute-api:Invoke could call too: same-account calls need only one Allow.
-        _deny("DenyEveryoneElse", {"ArnNotLike": {"aws:PrincipalArn": list(admission.principal_arns)}}),
+        *organization_denials(admission, _deny),
     ]
 
 
