@@ -56,6 +56,7 @@ PIPELINE_KEYS = (
     "pipeline_repository",
     "pipeline_branch",
     "pipeline_approval",
+    "pipeline_acts_as_org_admin",
 )
 KNOWN_KEYS = (
     "service_name",
