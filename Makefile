@@ -36,32 +36,43 @@ CDK_ARGS ?=
 # FORCE=true: deploy even a stack whose template did not change, so that it reads
 # ApiStack's ids again (after ApiStack was replaced and its API has a new id).
 FORCE ?=
+# Cut one caller off now (make revoke): a role ARN or an account id.
+PRINCIPAL ?=
+# What the user sets is data, never code: each value is kept as typed (make does not
+# expand a `$` in it) and reaches recipes only as an environment variable, which they
+# quote ("$$PROFILE"). CDK_ARGS is a list of arguments: split on blanks, not globbed,
+# never evaluated (no quoting inside it).
+USER_SETTINGS := PYTHON PROFILE STACK STACKS ENVIRONMENT TRUST EXECUTION_POLICIES CDK_ARGS FORCE PRINCIPAL
+$(foreach setting,$(USER_SETTINGS),$(eval override $(setting) := $$(value $(setting))))
+export $(USER_SETTINGS)
 # Every synth starts from an empty cdk.out, so no template of an earlier configuration
 # is left behind to be deployed or scanned.
 # The CLI's "Supply a stack id" hint is left out (nothing here shows one template);
 # errors and warnings are kept.
-SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS) 2>&1 >/dev/null \
+SYNTH = set -f && cdk_args=($$CDK_ARGS) && set +f && rm -rf cdk.out \
+	&& $(CDK) synth --quiet --no-notices "$${cdk_args[@]}" 2>&1 >/dev/null \
 	| { grep -v -e '^Supply a stack id' || true; } >&2
 # Deploys and destroys act on what SYNTH wrote: the stacks a check has just found there.
-DEPLOY = $(CDK) deploy --app cdk.out --profile $(PROFILE) --no-notices $(if $(filter true,$(FORCE)),--force)
-DESTROY = $(CDK) destroy --app cdk.out --profile $(PROFILE) --no-notices --exclusively
-# The stacks of a kind (api, client, authorizer, org, smoke, pipeline) that a target acts on, or why none.
-pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) "$(2)")
+DEPLOY = $(CDK) deploy --app cdk.out --profile "$$PROFILE" --no-notices $(if $(filter true,$(FORCE)),--force)
+DESTROY = $(CDK) destroy --app cdk.out --profile "$$PROFILE" --no-notices --exclusively
+# The stacks of a kind (api, client, authorizer, org, smoke, pipeline) that a target acts
+# on (among those STACK or STACKS names, when given), or why none.
+pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) $(if $(2),"$$$(2)",""))
 # Before anything slow: PROFILE is given and names a profile that exists.
-need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
+need-profile = @$(VENV)/bin/python -m tools.check_profile "$$PROFILE" "make $@"
 
 .PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org deploy-pipeline smoke revoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
 $(VENV_READY): requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
-	$(PYTHON) -m venv $(VENV)
+	@"$$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
+	"$$PYTHON" -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 $(CHECKOV_READY): requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+	"$$PYTHON" -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
@@ -91,10 +102,10 @@ bench: setup
 # EXECUTION_POLICIES (comma-separated managed policy ARNs) as the deploy's permissions.
 bootstrap: setup
 	$(need-profile)
-	@test -n "$(ENVIRONMENT)" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$(PROFILE) ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
-	@test -z "$(TRUST)" -o -n "$(EXECUTION_POLICIES)" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $(TRUST) deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see the README's Deploying section)" >&2; exit 2; }
-	$(CDK) bootstrap $(ENVIRONMENT) --profile $(PROFILE) --no-notices \
-	  $(if $(TRUST),--trust $(TRUST) --cloudformation-execution-policies $(EXECUTION_POLICIES))
+	@test -n "$$ENVIRONMENT" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$$PROFILE ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
+	@test -z "$$TRUST" -o -n "$$EXECUTION_POLICIES" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $$TRUST deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see the README's Deploying section)" >&2; exit 2; }
+	$(CDK) bootstrap "$$ENVIRONMENT" --profile "$$PROFILE" --no-notices \
+	  $(if $(TRUST),--trust "$$TRUST" --cloudformation-execution-policies "$$EXECUTION_POLICIES")
 
 # Every stack of the configuration, in dependency order (ApiStack before the stacks
 # that read its ids), from one profile whose account every other account's bootstrap trusts.
@@ -108,19 +119,19 @@ deploy: setup
 deploy-api: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,api,) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,api) && $(DEPLOY) $$stacks --exclusively
 
 # access_mode lambda-authorizer: the central authorizer in the security account.
 deploy-authorizer: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,authorizer,) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,authorizer) && $(DEPLOY) $$stacks --exclusively
 
 # A client stack in its client account.
 deploy-client: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,client,$(STACK)) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,client,STACK) && $(DEPLOY) $$stacks --exclusively
 
 # client_org_units: the guard (an SCP) and the StackSet of requestors, from the
 # account that manages Organizations policies and StackSets (with different accounts,
@@ -128,46 +139,45 @@ deploy-client: setup
 deploy-org: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,org,$(STACKS)) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,org,STACKS) && $(DEPLOY) $$stacks --exclusively
 
 # pipeline_account: the pipeline, once, from the pipeline account (with the support stacks
 # CDK Pipelines adds for each other region). It then synthesizes from the repository's
 # cdk.json at each push: CDK_ARGS would deploy a pipeline that the next push undoes.
 deploy-pipeline: setup
 	$(need-profile)
-	@test -z "$(CDK_ARGS)" || { echo "CDK_ARGS is not used by make deploy-pipeline: the pipeline synthesizes from the cdk.json of its repository, so commit the settings there and push" >&2; exit 2; }
+	@test -z "$$CDK_ARGS" || { echo "CDK_ARGS is not used by make deploy-pipeline: the pipeline synthesizes from the cdk.json of its repository, so commit the settings there and push" >&2; exit 2; }
 	$(SYNTH)
-	stacks=$(call pick,pipeline,) && $(DEPLOY) $$stacks
+	stacks=$(call pick,pipeline) && $(DEPLOY) $$stacks
 
 # Invoke the deployed requestor on the health route, unsigned and signed, and judge the answers.
 smoke: setup
 	$(need-profile)
 	$(SYNTH)
-	stack=$(call pick,smoke,$(STACK)) && $(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $$stack
+	stack=$(call pick,smoke,STACK) && $(VENV)/bin/python -m tools.smoke --profile "$$PROFILE" --stack "$$stack"
 
 # Cut one caller off now (PRINCIPAL: a role ARN or an account id). lambda-authorizer
 # mode: the deny list in the security account (PROFILE), no deploy; otherwise the steps.
-PRINCIPAL ?=
 revoke: setup
 	$(need-profile)
 	$(SYNTH)
-	$(VENV)/bin/python -m tools.revoke --profile $(PROFILE) --principal "$(PRINCIPAL)"
+	$(VENV)/bin/python -m tools.revoke --profile "$$PROFILE" --principal "$$PRINCIPAL"
 
 # Tear down in reverse order: the client stacks first, then the API.
 destroy-client: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,client,$(STACK)) && $(DESTROY) $$stacks
+	stacks=$(call pick,client,STACK) && $(DESTROY) $$stacks
 
 destroy-authorizer: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,authorizer,) && $(DESTROY) $$stacks
+	stacks=$(call pick,authorizer) && $(DESTROY) $$stacks
 
 destroy-api: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,api,) && $(DESTROY) $$stacks
+	stacks=$(call pick,api) && $(DESTROY) $$stacks
 
 # Build output only; .venv, .venv-checkov, node_modules and .wheelhouse stay.
 clean:
