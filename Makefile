@@ -4,7 +4,6 @@ PYTHON ?= python3
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 VENV := .venv
-VENV_READY := $(VENV)/.requirements-installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.requirements-installed
 CLI_READY := node_modules/.package-lock.json
@@ -38,13 +37,34 @@ CDK_ARGS ?=
 FORCE ?=
 # Cut one caller off now (make revoke): a role ARN or an account id.
 PRINCIPAL ?=
+# SETUP=synth: only the packages `make synth` needs (requirements.lock), as the
+# pipeline's build installs them; by default every target's and the tests' packages.
+SETUP ?= dev
 # What the user sets is data, never code: each value is kept as typed (make does not
 # expand a `$` in it) and reaches recipes only as an environment variable, which they
 # quote ("$$PROFILE"). CDK_ARGS is a list of arguments: split on blanks, not globbed,
 # never evaluated (no quoting inside it).
-USER_SETTINGS := PYTHON PROFILE STACK STACKS ENVIRONMENT TRUST EXECUTION_POLICIES CDK_ARGS FORCE PRINCIPAL
+USER_SETTINGS := PYTHON PROFILE STACK STACKS ENVIRONMENT TRUST EXECUTION_POLICIES CDK_ARGS FORCE PRINCIPAL SETUP
 $(foreach setting,$(USER_SETTINGS),$(eval override $(setting) := $$(value $(setting))))
 export $(USER_SETTINGS)
+
+# Python packages are installed from the locks only (pip --require-hashes, wheels only):
+# every package, transitive ones included, is the very file the lock names, and no
+# package's build code runs. The locks are generated from requirements*.txt (their header
+# says how; tests/test_locks.py keeps them in step).
+DEV_READY := $(VENV)/.requirements-installed
+SYNTH_READY := $(VENV)/.synth-requirements-installed
+ifeq ($(SETUP),dev)
+VENV_READY := $(DEV_READY)
+else ifeq ($(SETUP),synth)
+VENV_READY := $(SYNTH_READY)
+ifneq ($(filter-out setup synth clean,$(MAKECMDGOALS)),)
+$(error SETUP=synth installs only what make synth needs; make $(filter-out setup synth clean,$(MAKECMDGOALS)) needs every package: leave SETUP out)
+endif
+else
+$(error SETUP is '$(SETUP)': expected dev (the default: every package) or synth (only what make synth needs, as the pipeline's build installs it))
+endif
+PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r
 # Every synth starts from an empty cdk.out, so no template of an earlier configuration
 # is left behind to be deployed or scanned.
 # The CLI's "Supply a stack id" hint is left out (nothing here shows one template);
@@ -65,15 +85,17 @@ need-profile = @$(VENV)/bin/python -m tools.check_profile "$$PROFILE" "make $@"
 
 setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
-$(VENV_READY): requirements.txt requirements-dev.txt
+$(DEV_READY): requirements-dev.lock
+$(SYNTH_READY): requirements.lock
+$(DEV_READY) $(SYNTH_READY):
 	@"$$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
 	"$$PYTHON" -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/$(PIP_INSTALL) $<
 	touch $@
 
-$(CHECKOV_READY): requirements-checkov.txt
+$(CHECKOV_READY): requirements-checkov.lock
 	"$$PYTHON" -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) $<
 	touch $@
 
 $(WHEELHOUSE_READY): $(VENV_READY) $(wildcard lambda_src/*/requirements.txt)

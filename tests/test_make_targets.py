@@ -12,16 +12,13 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, SET_UP
 from tools.check_profile import problem
 
 OUTER_MAKE_AND_TARGET_SETTINGS = {
     "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "STACKS", "ENVIRONMENT", "CDK_ARGS", "AWS_PROFILE", "TRUST",
     "EXECUTION_POLICIES", "FORCE", "PRINCIPAL", "PYTHON", "SETUP",
 }
-# The suite runs inside the set-up project: make must not set it up again under it
-# (reinstalling the very packages and CLI the suite is using).
-SET_UP = ["-o", ".venv/.requirements-installed", "-o", "node_modules/.package-lock.json", "-o", ".wheelhouse/.ready"]
 
 
 def test_no_profile_says_how_to_give_one() -> None:
@@ -178,8 +175,7 @@ def test_an_injected_principal_is_refused_as_a_principal(project: Project) -> No
 
 
 def test_an_injected_python_is_only_a_command_that_does_not_exist(project: Project) -> None:
-    (project.root / "requirements.txt").write_text("")
-    (project.root / "requirements-dev.txt").write_text("")
+    (project.root / "requirements-dev.lock").write_text("")
     (project.root / ".venv").unlink()
     result = subprocess.run(
         ["make", "--no-print-directory", ".venv/.requirements-installed", f"PYTHON={project.injection()}"],

@@ -15,7 +15,7 @@ import pytest
 
 import app as cdk_app
 from stacks.config import ACCESS_MODES, ConfigError
-from tests.conftest import MODES, PROJECT_ROOT, config_from, suite_context, synthesize
+from tests.conftest import MODES, PROJECT_ROOT, SET_UP, config_from, suite_context, synthesize
 from tests.pipeline_assembly import PIPELINE as PIPELINE_KEYS
 from tools import pick_stacks
 from tools.pick_stacks import NotInThisConfiguration
@@ -156,7 +156,7 @@ def test_a_stack_this_configuration_does_not_build_names_the_setting_that_builds
 # What a project needs to run its make targets, linked from this one; cdk.json is the test's.
 PROJECT_FILES = (
     "Makefile", "app.py", "stacks", "lambda_src", "tools", "node_modules", ".venv", ".wheelhouse",
-    "package.json", "package-lock.json", "requirements.txt", "requirements-dev.txt",
+    "package.json", "package-lock.json", "requirements.lock", "requirements-dev.lock",
 )  # fmt: skip
 OUTER_SETTINGS = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "STACKS", "CDK_ARGS", "AWS_PROFILE", "CI"}
 
@@ -172,7 +172,7 @@ def make(project: pathlib.Path, *arguments: str, **context: Any) -> subprocess.C
     environment = {key: value for key, value in os.environ.items() if key not in OUTER_SETTINGS}
     environment.update(HOME=str(project), AWS_CONFIG_FILE=str(project / "aws-config"))
     return subprocess.run(
-        ["make", "--no-print-directory", *arguments],
+        ["make", "--no-print-directory", *SET_UP, *arguments],
         cwd=project,
         env=environment,
         capture_output=True,

@@ -1,8 +1,9 @@
 """PipelineStack, in the pipeline account: CDK Pipelines delivers every account's stacks
 from one branch of one repository, in order, and keeps itself up to date.
 
-A push runs: source, `make synth` (the project's own, with the pinned CLI and the
-requirements' Python packages, on the repository's cdk.json), the pipeline's own update
+A push runs: source, `make synth SETUP=synth` (the project's own, with the pinned CLI
+and only the Python packages synth needs, each checked against requirements.lock's
+hashes, on the repository's cdk.json), the pipeline's own update
 (self-mutation), the assets, then the stages of stacks/pipeline/stages.py; with pipeline_approval, a
 person's approval before the client side changes; the cross-account check last.
 """
@@ -28,6 +29,8 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The CodeBuild image and runtimes the synth runs on: Python >= 3.11 as the Makefile needs, and Node 20.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIMES = {"python": "3.12", "nodejs": "20"}
+# The build runs no tests: it installs what synth needs, not the test tools.
+SYNTH_COMMAND = "make synth SETUP=synth"
 
 
 def pinned_cli_version() -> str:
@@ -51,7 +54,7 @@ class PipelineStack(Stack):
             "Pipeline",
             pipeline_name=config.names.pipeline,
             synth=pipelines.ShellStep(
-                "Synth", input=self.source, commands=["make synth"], primary_output_directory="cdk.out"
+                "Synth", input=self.source, commands=[SYNTH_COMMAND], primary_output_directory="cdk.out"
             ),
             # Every account's deploy reads the artifacts: they are encrypted with a key of
             # the pipeline's that each target account's deploy role may use.
