@@ -33,6 +33,13 @@ RUNTIMES = {"python": "3.12", "nodejs": "20"}
 SYNTH_COMMAND = "make synth SETUP=synth"
 
 
+# The asset publishing builds install cdk-assets with npm: pinned, not `latest`. 4.x
+# (bundled, so a pin would fix every dependency) reads asset manifests up to schema 54,
+# and aws-cdk-lib 2.275 writes 55; 3.3.1 takes the newest cloud-assembly-schema and its
+# AWS SDK within their semver ranges. Checked by running each on this app's manifests.
+CDK_ASSETS_VERSION = "3.3.1"
+
+
 def pinned_cli_version() -> str:
     """The CDK CLI of package.json: the pipeline's own update and its assets use the same one."""
     return json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
@@ -62,6 +69,7 @@ class PipelineStack(Stack):
             enable_key_rotation=True,
             self_mutation=True,
             cli_version=pinned_cli_version(),
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
             docker_enabled_for_synth=False,
             # One CodeBuild project publishes every asset, not one project per asset.
             publish_assets_in_parallel=False,
