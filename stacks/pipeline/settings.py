@@ -42,7 +42,7 @@ class PipelineSettings:
     connection_arn: str
     repository: str
     branch: str
-    # A person approves before the first account changes.
+    # A person approves before the client accounts change.
     approval: bool
 
 
