@@ -4,7 +4,6 @@ PYTHON ?= python3
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 VENV := .venv
-VENV_READY := $(VENV)/.requirements-installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.requirements-installed
 CLI_READY := node_modules/.package-lock.json
@@ -36,33 +35,67 @@ CDK_ARGS ?=
 # FORCE=true: deploy even a stack whose template did not change, so that it reads
 # ApiStack's ids again (after ApiStack was replaced and its API has a new id).
 FORCE ?=
+# Cut one caller off now (make revoke): a role ARN or an account id.
+PRINCIPAL ?=
+# SETUP=synth: only the packages `make synth` needs (requirements.lock), as the
+# pipeline's build installs them; by default every target's and the tests' packages.
+SETUP ?= dev
+# What the user sets is data, never code: each value is kept as typed (make does not
+# expand a `$` in it) and reaches recipes only as an environment variable, which they
+# quote ("$$PROFILE"). CDK_ARGS is a list of arguments: split on blanks, not globbed,
+# never evaluated (no quoting inside it).
+USER_SETTINGS := PYTHON PROFILE STACK STACKS ENVIRONMENT TRUST EXECUTION_POLICIES CDK_ARGS FORCE PRINCIPAL SETUP
+$(foreach setting,$(USER_SETTINGS),$(eval override $(setting) := $$(value $(setting))))
+export $(USER_SETTINGS)
+
+# Python packages are installed from the locks only (pip --require-hashes, wheels only):
+# every package, transitive ones included, is the very file the lock names, and no
+# package's build code runs. The locks are generated from requirements*.txt (their header
+# says how; tests/test_locks.py keeps them in step).
+DEV_READY := $(VENV)/.requirements-installed
+SYNTH_READY := $(VENV)/.synth-requirements-installed
+ifeq ($(SETUP),dev)
+VENV_READY := $(DEV_READY)
+else ifeq ($(SETUP),synth)
+VENV_READY := $(SYNTH_READY)
+ifneq ($(filter-out setup synth clean,$(MAKECMDGOALS)),)
+$(error SETUP=synth installs only what make synth needs; make $(filter-out setup synth clean,$(MAKECMDGOALS)) needs every package: leave SETUP out)
+endif
+else
+$(error SETUP is '$(SETUP)': expected dev (the default: every package) or synth (only what make synth needs, as the pipeline's build installs it))
+endif
+PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r
 # Every synth starts from an empty cdk.out, so no template of an earlier configuration
 # is left behind to be deployed or scanned.
 # The CLI's "Supply a stack id" hint is left out (nothing here shows one template);
 # errors and warnings are kept.
-SYNTH = rm -rf cdk.out && $(CDK) synth --quiet --no-notices $(CDK_ARGS) 2>&1 >/dev/null \
+SYNTH = set -f && cdk_args=($$CDK_ARGS) && set +f && rm -rf cdk.out \
+	&& $(CDK) synth --quiet --no-notices "$${cdk_args[@]}" 2>&1 >/dev/null \
 	| { grep -v -e '^Supply a stack id' || true; } >&2
 # Deploys and destroys act on what SYNTH wrote: the stacks a check has just found there.
-DEPLOY = $(CDK) deploy --app cdk.out --profile $(PROFILE) --no-notices $(if $(filter true,$(FORCE)),--force)
-DESTROY = $(CDK) destroy --app cdk.out --profile $(PROFILE) --no-notices --exclusively
-# The stacks of a kind (api, client, authorizer, org, smoke, pipeline) that a target acts on, or why none.
-pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) "$(2)")
+DEPLOY = $(CDK) deploy --app cdk.out --profile "$$PROFILE" --no-notices $(if $(filter true,$(FORCE)),--force)
+DESTROY = $(CDK) destroy --app cdk.out --profile "$$PROFILE" --no-notices --exclusively
+# The stacks of a kind (api, client, authorizer, org, smoke, pipeline) that a target acts
+# on (among those STACK or STACKS names, when given), or why none.
+pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) $(if $(2),"$$$(2)",""))
 # Before anything slow: PROFILE is given and names a profile that exists.
-need-profile = @$(VENV)/bin/python -m tools.check_profile "$(PROFILE)" "make $@"
+need-profile = @$(VENV)/bin/python -m tools.check_profile "$$PROFILE" "make $@"
 
 .PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org deploy-pipeline smoke revoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
-$(VENV_READY): requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+$(DEV_READY): requirements-dev.lock
+$(SYNTH_READY): requirements.lock
+$(DEV_READY) $(SYNTH_READY):
+	@"$$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 ...")'
+	"$$PYTHON" -m venv $(VENV)
+	$(VENV)/bin/$(PIP_INSTALL) $<
 	touch $@
 
-$(CHECKOV_READY): requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+$(CHECKOV_READY): requirements-checkov.lock
+	"$$PYTHON" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) $<
 	touch $@
 
 $(WHEELHOUSE_READY): $(VENV_READY) $(wildcard lambda_src/*/requirements.txt)
@@ -91,10 +124,10 @@ bench: setup
 # EXECUTION_POLICIES (comma-separated managed policy ARNs) as the deploy's permissions.
 bootstrap: setup
 	$(need-profile)
-	@test -n "$(ENVIRONMENT)" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$(PROFILE) ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
-	@test -z "$(TRUST)" -o -n "$(EXECUTION_POLICIES)" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $(TRUST) deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see the README's Deploying section)" >&2; exit 2; }
-	$(CDK) bootstrap $(ENVIRONMENT) --profile $(PROFILE) --no-notices \
-	  $(if $(TRUST),--trust $(TRUST) --cloudformation-execution-policies $(EXECUTION_POLICIES))
+	@test -n "$$ENVIRONMENT" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$$PROFILE ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
+	@test -z "$$TRUST" -o -n "$$EXECUTION_POLICIES" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $$TRUST deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see the README's Deploying section)" >&2; exit 2; }
+	$(CDK) bootstrap "$$ENVIRONMENT" --profile "$$PROFILE" --no-notices \
+	  $(if $(TRUST),--trust "$$TRUST" --cloudformation-execution-policies "$$EXECUTION_POLICIES")
 
 # Every stack of the configuration, in dependency order (ApiStack before the stacks
 # that read its ids), from one profile whose account every other account's bootstrap trusts.
@@ -108,19 +141,19 @@ deploy: setup
 deploy-api: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,api,) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,api) && $(DEPLOY) $$stacks --exclusively
 
 # access_mode lambda-authorizer: the central authorizer in the security account.
 deploy-authorizer: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,authorizer,) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,authorizer) && $(DEPLOY) $$stacks --exclusively
 
 # A client stack in its client account.
 deploy-client: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,client,$(STACK)) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,client,STACK) && $(DEPLOY) $$stacks --exclusively
 
 # client_org_units: the guard (an SCP) and the StackSet of requestors, from the
 # account that manages Organizations policies and StackSets (with different accounts,
@@ -128,46 +161,45 @@ deploy-client: setup
 deploy-org: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,org,$(STACKS)) && $(DEPLOY) $$stacks --exclusively
+	stacks=$(call pick,org,STACKS) && $(DEPLOY) $$stacks --exclusively
 
 # pipeline_account: the pipeline, once, from the pipeline account (with the support stacks
 # CDK Pipelines adds for each other region). It then synthesizes from the repository's
 # cdk.json at each push: CDK_ARGS would deploy a pipeline that the next push undoes.
 deploy-pipeline: setup
 	$(need-profile)
-	@test -z "$(CDK_ARGS)" || { echo "CDK_ARGS is not used by make deploy-pipeline: the pipeline synthesizes from the cdk.json of its repository, so commit the settings there and push" >&2; exit 2; }
+	@test -z "$$CDK_ARGS" || { echo "CDK_ARGS is not used by make deploy-pipeline: the pipeline synthesizes from the cdk.json of its repository, so commit the settings there and push" >&2; exit 2; }
 	$(SYNTH)
-	stacks=$(call pick,pipeline,) && $(DEPLOY) $$stacks
+	stacks=$(call pick,pipeline) && $(DEPLOY) $$stacks
 
 # Invoke the deployed requestor on the health route, unsigned and signed, and judge the answers.
 smoke: setup
 	$(need-profile)
 	$(SYNTH)
-	stack=$(call pick,smoke,$(STACK)) && $(VENV)/bin/python -m tools.smoke --profile $(PROFILE) --stack $$stack
+	stack=$(call pick,smoke,STACK) && $(VENV)/bin/python -m tools.smoke --profile "$$PROFILE" --stack "$$stack"
 
 # Cut one caller off now (PRINCIPAL: a role ARN or an account id). lambda-authorizer
 # mode: the deny list in the security account (PROFILE), no deploy; otherwise the steps.
-PRINCIPAL ?=
 revoke: setup
 	$(need-profile)
 	$(SYNTH)
-	$(VENV)/bin/python -m tools.revoke --profile $(PROFILE) --principal "$(PRINCIPAL)"
+	$(VENV)/bin/python -m tools.revoke --profile "$$PROFILE" --principal "$$PRINCIPAL"
 
 # Tear down in reverse order: the client stacks first, then the API.
 destroy-client: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,client,$(STACK)) && $(DESTROY) $$stacks
+	stacks=$(call pick,client,STACK) && $(DESTROY) $$stacks
 
 destroy-authorizer: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,authorizer,) && $(DESTROY) $$stacks
+	stacks=$(call pick,authorizer) && $(DESTROY) $$stacks
 
 destroy-api: setup
 	$(need-profile)
 	$(SYNTH)
-	stacks=$(call pick,api,) && $(DESTROY) $$stacks
+	stacks=$(call pick,api) && $(DESTROY) $$stacks
 
 # Build output only; .venv, .venv-checkov, node_modules and .wheelhouse stay.
 clean:

@@ -316,5 +316,5 @@ class AppConfig:
             backend_function_arn=parse_backend_function_arn(get("backend_function_arn"), api_account, api_region),
             denied_principals=parse_denied_principals(get("denied_principals"), api_region.partition),
             alarm_email=parse_alarm_email(get("alarm_email")),
-            pipeline=parse_pipeline(get, api_region),
+            pipeline=parse_pipeline(get, api_region, client_accounts, authorizer_account, org_rollout),
         )

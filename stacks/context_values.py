@@ -56,6 +56,7 @@ PIPELINE_KEYS = (
     "pipeline_repository",
     "pipeline_branch",
     "pipeline_approval",
+    "pipeline_acts_as_org_admin",
 )
 KNOWN_KEYS = (
     "service_name",
@@ -363,6 +364,15 @@ def parse_role_arns(value: Any, partition: str, org_id: str | None, *, rolled_ou
                 "a role name or path with a letter or digit: a pattern of wildcards and punctuation admits "
                 f"almost every role {'of the organization' if parts['account'] == '*' else 'of the account'}. "
                 f"Name the roles, such as arn:{partition}:iam::{parts['account']}:role/orders-*",
+            )
+        if parts["name"][0] in "*?":
+            raise ConfigError(
+                key,
+                arn,
+                "a role name or path that starts with literal text: a pattern that starts with a wildcard admits every "
+                f"role whose name merely contains its letters, almost every role "
+                f"{'of the organization' if parts['account'] == '*' else 'of the account'}. Start it with the roles' "
+                f"common prefix, such as arn:{partition}:iam::{parts['account']}:role/orders-*",
             )
     return arns
 

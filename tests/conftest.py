@@ -46,6 +46,11 @@ TEST_CONFIGURATION: dict[str, Any] = {
 # The one client account's stack, named as app.py names every client stack.
 CLIENT_STACK = cdk_app.client_stack_name(TEST_CONFIGURATION["client_accounts"][0])
 
+# make's options for a test that runs the project's targets: the suite runs inside the
+# set-up project, so make must not set it up again under it (reinstalling the very
+# packages and CLI the suite is using).
+SET_UP = ("-o", ".venv/.requirements-installed", "-o", "node_modules/.package-lock.json", "-o", ".wheelhouse/.ready")
+
 # Each mode's changes to the suite's configuration, a context key each (the HTTP API
 # implies the invoker role; the private API is shown in both access modes).
 PRIVATE = {
@@ -53,6 +58,7 @@ PRIVATE = {
     "client_vpc_ids": "vpc-0a1b2c3d4e5f67890",
     "client_subnet_ids": "subnet-0a1b2c3d4e5f67890,subnet-0b1b2c3d4e5f67890",
 }
+
 MODES = {
     "resource-policy": {},
     "assume-role": {"access_mode": "assume-role"},

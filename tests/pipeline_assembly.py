@@ -30,7 +30,7 @@ CONFIGURATION = {"client_accounts": ["444455556666", "555566667777"], "pipeline_
 OTHER_REGION = "eu-central-1"
 VARIANTS: dict[str, dict[str, Any]] = {
     "lambda-authorizer": {**MODES["lambda-authorizer"], "authorizer_account": "777788889999"},
-    "org-rollout": {**MODES["org-rollout"], "pipeline_approval": True},
+    "org-rollout": {**MODES["org-rollout"], "pipeline_approval": True, "pipeline_acts_as_org_admin": True},
     "another-region": {
         "pipeline_region": OTHER_REGION,
         "pipeline_connection_arn": f"arn:aws:codeconnections:{OTHER_REGION}:999988887777:connection/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",

@@ -66,6 +66,13 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/*-*"}, "allowed_principal_arns", "with a letter or digit"),
         ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/*_*"}, "allowed_principal_arns", "with a letter or digit"),
         (
+            {"org_id": "o-a1b2c3d4e5", "allowed_principal_arns": "arn:aws:iam::*:role/*e*"},
+            "allowed_principal_arns",
+            "starts with literal text: a pattern that starts with a wildcard admits every role whose name merely contains its letters, almost every role of the organization",
+        ),
+        ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/?rders-*"}, "allowed_principal_arns", "almost every role of the account"),
+        ({"allowed_principal_arns": "arn:aws:iam::444455556666:role/*/orders-*"}, "allowed_principal_arns", "starts with literal text"),
+        (
             {"org_id": "o-a1b2c3d4e5", "allowed_principal_arns": "arn:aws:iam::*:role/*"},
             "allowed_principal_arns",
             "admits almost every role of the organization",

@@ -14,7 +14,7 @@ import pytest
 import app as cdk_app
 from stacks.config import ACCESS_MODES, ConfigError
 from tests.background import Run, environment_without
-from tests.conftest import MODES, PROJECT_ROOT, config_from, suite_context, synthesize
+from tests.conftest import MODES, PROJECT_ROOT, SET_UP, config_from, suite_context, synthesize
 from tests.pipeline_assembly import PIPELINE as PIPELINE_KEYS
 from tools import pick_stacks
 from tools.pick_stacks import NotInThisConfiguration
@@ -155,7 +155,7 @@ def test_a_stack_this_configuration_does_not_build_names_the_setting_that_builds
 # What a project needs to run its make targets, linked from this one; cdk.json is the test's.
 PROJECT_FILES = (
     "Makefile", "app.py", "stacks", "lambda_src", "tools", "node_modules", ".venv", ".wheelhouse",
-    "package.json", "package-lock.json", "requirements.txt", "requirements-dev.txt",
+    "package.json", "package-lock.json", "requirements.lock", "requirements-dev.lock",
 )  # fmt: skip
 OUTER_SETTINGS = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "STACKS", "CDK_ARGS", "AWS_PROFILE", "CI"}
 
@@ -171,7 +171,7 @@ def make(*arguments: str, **context: Any) -> Run:
         (project / "aws-config").write_text("[profile client]\nregion = eu-west-1\n")
         return environment_without(OUTER_SETTINGS, HOME=str(project), AWS_CONFIG_FILE=str(project / "aws-config"))
 
-    return Run(["make", "--no-print-directory", *arguments], prepare)
+    return Run(["make", "--no-print-directory", *SET_UP, *arguments], prepare)
 
 
 # Started when the session starts (tests/background.py).

@@ -13,7 +13,7 @@ import pytest
 
 import app as cdk_app
 from stacks.pipeline import check
-from stacks.pipeline.pipeline_stack import BUILD_IMAGE, pinned_cli_version
+from stacks.pipeline.pipeline_stack import BUILD_IMAGE, CDK_ASSETS_VERSION, pinned_cli_version
 from tests.gates import Scans
 from tests.pipeline_assembly import (
     CONFIGURATION,
@@ -47,7 +47,8 @@ def test_the_source_is_the_configured_branch_through_the_connection(delivery: Pi
 def test_the_synth_is_the_projects_own_make_synth_on_its_pinned_runtimes(delivery: PipelineAssembly) -> None:
     (synth,) = delivery.actions("Build")
     spec = delivery.build_spec(synth)
-    assert spec["phases"]["build"]["commands"] == ["make synth"]
+    # Only the synth's packages, from their hashed lock: no test tools in the build.
+    assert spec["phases"]["build"]["commands"] == ["make synth SETUP=synth"]
     assert spec["artifacts"]["base-directory"] == "cdk.out"
     runtimes = spec["phases"]["install"]["runtime-versions"]
     assert tuple(int(part) for part in runtimes["python"].split(".")) >= (3, 11)
@@ -62,6 +63,37 @@ def test_the_pipeline_updates_itself_with_the_pinned_cli_before_it_deploys(deliv
     assert f"npm install -g aws-cdk@{pinned_cli_version()}" in spec["phases"]["install"]["commands"]
     assert any("deploy PipelineStack" in command for command in spec["phases"]["build"]["commands"])
     assert delivery.pipeline["RestartExecutionOnUpdate"] is True
+
+
+def test_the_assets_are_published_with_the_pinned_cdk_assets(delivery: PipelineAssembly) -> None:
+    (publish,) = delivery.actions("Assets")
+    project = delivery.template["Resources"][publish["Configuration"]["ProjectName"]["Ref"]]
+    spec = json.loads((delivery.out_dir / project["Properties"]["Source"]["BuildSpec"]).read_text())
+    assert spec["phases"]["install"]["commands"] == [f"npm install -g cdk-assets@{CDK_ASSETS_VERSION}"]
+
+
+def test_no_role_of_the_pipeline_may_start_builds_of_any_project(delivery: PipelineAssembly) -> None:
+    """Else code in one build (cdk-assets from npm) could start another project, the
+    self-mutation's with its deploy rights, with a buildspec of its own."""
+    starts = [
+        statement
+        for policy in delivery.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(action.startswith("codebuild:") and "Build" in action for action in _listed(statement["Action"]))
+    ]
+    assert starts and all(statement["Resource"] != "*" for statement in starts)
+
+
+def test_only_codebuild_of_the_pipeline_account_may_take_the_build_roles(delivery: PipelineAssembly) -> None:
+    trusts = [
+        statement
+        for role in delivery.resources("AWS::IAM::Role").values()
+        for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        if statement["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    ]
+    # The synth, the self-mutation, the assets and the check.
+    assert len(trusts) == 4
+    assert all(t["Condition"] == {"StringEquals": {"aws:SourceAccount": delivery.config.pipeline.account}} for t in trusts)
 
 
 def test_the_api_account_deploys_first_then_the_client_accounts_as_one_wave(delivery: PipelineAssembly) -> None:
@@ -247,8 +279,8 @@ def test_checkov_finds_nothing_and_skips_only_what_cdk_pipelines_needs(delivery:
         for resource in delivery.template["Resources"].values()
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     }
-    # The artifact bucket's access logs; CDK Pipelines' asset role, which starts builds.
-    assert pipeline_skips == {("AWS::S3::Bucket", "CKV_AWS_18"), ("AWS::IAM::Policy", "CKV_AWS_111")}
+    # The artifact bucket's access logs.
+    assert pipeline_skips == {("AWS::S3::Bucket", "CKV_AWS_18")}
 
 
 def test_the_stage_stacks_record_their_acknowledgments_for_auditors(delivery: PipelineAssembly) -> None:

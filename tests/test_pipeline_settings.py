@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stacks.config import ConfigError
-from tests.conftest import config_from
+from tests.conftest import MODES, config_from
 from tests.pipeline_assembly import PIPELINE
 
 CONNECTION_ID = "0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
@@ -91,10 +91,62 @@ def test_each_bad_value_names_the_key_the_value_and_the_fix(overrides: dict[str,
     assert expected in str(raised.value)
 
 
-@pytest.mark.parametrize("key", ["pipeline_region", "pipeline_connection_arn", "pipeline_repository", "pipeline_branch", "pipeline_approval"])
+@pytest.mark.parametrize(
+    "key",
+    ["pipeline_region", "pipeline_connection_arn", "pipeline_repository", "pipeline_branch", "pipeline_approval", "pipeline_acts_as_org_admin"],
+)
 def test_a_pipeline_key_without_pipeline_account_says_it_turns_the_pipeline_on(key: str) -> None:
-    value = {**PIPELINE, "pipeline_region": "eu-west-1", "pipeline_branch": "main", "pipeline_approval": True}[key]
+    value = {
+        **PIPELINE,
+        "pipeline_region": "eu-west-1",
+        "pipeline_branch": "main",
+        "pipeline_approval": True,
+        "pipeline_acts_as_org_admin": True,
+    }[key]
     with pytest.raises(ConfigError) as raised:
         config_from(**{key: value})
     assert raised.value.key == key
     assert "no value unless pipeline_account is set (it turns the pipeline on)" in str(raised.value)
+
+
+def refusal(**overrides: Any) -> ConfigError:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**{**PIPELINE, **overrides})
+    return raised.value
+
+
+def test_a_client_account_cannot_run_the_pipeline() -> None:
+    """Its administrators would deploy into the API account, which trusts the pipeline's."""
+    error = refusal(client_accounts=["444455556666", PIPELINE["pipeline_account"]])
+    assert error.key == "pipeline_account"
+    assert "an account that is not one of client_accounts" in str(error)
+    assert "a client account's administrators could deploy into the API account" in str(error)
+
+
+def test_the_security_account_cannot_run_the_pipeline() -> None:
+    """The authorizer's administrators decide who gets in; they must not also deploy the API."""
+    error = refusal(**{**MODES["lambda-authorizer"], "authorizer_account": PIPELINE["pipeline_account"]})
+    assert error.key == "pipeline_account"
+    assert "an account other than authorizer_account" in str(error)
+    assert "Use a tooling account of its own" in str(error)
+
+
+@pytest.mark.parametrize("value", [None, False, "false"])
+def test_the_org_rollout_needs_the_key_that_says_the_pipeline_acts_as_organization_admin(value: Any) -> None:
+    error = refusal(**MODES["org-rollout"], pipeline_acts_as_org_admin=value)
+    rollout = MODES["org-rollout"]
+    assert error.key == "pipeline_acts_as_org_admin"
+    assert f"OrgGuardStack (an SCP) into policy_account {rollout['policy_account']}" in str(error)
+    assert f"ClientStackSet into stackset_account {rollout['stackset_account']}" in str(error)
+    assert "as an organization administrator can" in str(error)
+    assert "Fix it in cdk.json or pass -c pipeline_acts_as_org_admin=<value>" in str(error)
+
+
+def test_the_org_rollout_with_the_key_builds_the_pipeline() -> None:
+    assert config_from(**{**PIPELINE, **MODES["org-rollout"], "pipeline_acts_as_org_admin": "true"}).pipeline is not None
+
+
+def test_the_org_admin_key_without_the_org_rollout_is_refused() -> None:
+    error = refusal(pipeline_acts_as_org_admin=True)
+    assert error.key == "pipeline_acts_as_org_admin"
+    assert "no value unless client_org_units is set" in str(error)

@@ -27,14 +27,31 @@ def session() -> Iterator[StubbedSession]:
         yield stubbed
 
 
-def answers(session: StubbedSession, account: str, entries: list[str], parameter: str) -> None:
+def answers(session: StubbedSession, account: str, entries: list[str], parameter: str, version: int = 1) -> None:
     session.stubs["sts"].add_response(
         "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
     )
     if account == SECURITY_ACCOUNT:
         session.stubs["ssm"].add_response(
-            "get_parameter", {"Parameter": {"Name": parameter, "Value": json.dumps(entries)}}, {"Name": parameter}
+            "get_parameter", {"Parameter": {"Name": parameter, "Value": json.dumps(entries), "Version": version}}, {"Name": parameter}
         )
+
+
+def writes(session: StubbedSession, parameter: str, entries: list[str], version: int) -> None:
+    """The deny list written with `entries`, answered as its `version`."""
+    session.stubs["ssm"].add_response(
+        "put_parameter",
+        {"Version": version},
+        {"Name": parameter, "Value": json.dumps(entries), "Type": "String", "Overwrite": True},
+    )
+
+
+def history(session: StubbedSession, parameter: str, versions: dict[int, list[str]]) -> None:
+    session.stubs["ssm"].add_response(
+        "get_parameter_history",
+        {"Parameters": [{"Name": parameter, "Version": v, "Value": json.dumps(entries)} for v, entries in versions.items()]},
+        {"Name": parameter},
+    )
 
 
 def test_the_deny_list_is_found_in_the_synthesized_authorizer_stack(authorizer_out: pathlib.Path) -> None:
@@ -46,14 +63,45 @@ def test_revoking_adds_the_principal_to_the_list_and_says_when_it_bites(
 ) -> None:
     deny_list = revoke.deny_list_of(authorizer_out)
     answers(session, SECURITY_ACCOUNT, ["777788889999"], deny_list.parameter)
-    session.stubs["ssm"].add_response(
-        "put_parameter",
-        {"Version": 2},
-        {"Name": deny_list.parameter, "Value": json.dumps(["777788889999", DENIED_ROLE]), "Type": "String", "Overwrite": True},
-    )
+    writes(session, deny_list.parameter, ["777788889999", DENIED_ROLE], version=2)
     lines = revoke.revoke(session, deny_list, DENIED_ROLE)
     assert lines[0].startswith(f"Added {DENIED_ROLE} to /orders-api/prod/denied-principals: refused within 6 minutes")
     assert "Add it to denied_principals in cdk.json too" in lines[1]
+
+
+OTHER_ROLE = "arn:aws:iam::555566667777:role/orders-api-requestor-prod-eu-west-1"
+
+
+def test_a_revocation_written_between_the_read_and_the_write_stays_on_the_list(
+    authorizer_out: pathlib.Path, session: StubbedSession
+) -> None:
+    """Another make revoke wrote version 4 (OTHER_ROLE) after this one read version 3:
+    this write, version 5, overwrote it; OTHER_ROLE is added back and written again."""
+    deny_list = revoke.deny_list_of(authorizer_out)
+    answers(session, SECURITY_ACCOUNT, ["777788889999"], deny_list.parameter, version=3)
+    writes(session, deny_list.parameter, ["777788889999", DENIED_ROLE], version=5)
+    history(
+        session,
+        deny_list.parameter,
+        {3: ["777788889999"], 4: ["777788889999", OTHER_ROLE], 5: ["777788889999", DENIED_ROLE]},
+    )
+    writes(session, deny_list.parameter, ["777788889999", DENIED_ROLE, OTHER_ROLE], version=6)
+    assert revoke.revoke(session, deny_list, DENIED_ROLE)[0].startswith(f"Added {DENIED_ROLE}")
+
+
+def test_a_deny_list_that_keeps_changing_is_reported_not_assumed_written(
+    authorizer_out: pathlib.Path, session: StubbedSession
+) -> None:
+    deny_list = revoke.deny_list_of(authorizer_out)
+    answers(session, SECURITY_ACCOUNT, [], deny_list.parameter, version=1)
+    entries, version = [DENIED_ROLE], 1
+    for attempt in range(revoke.WRITE_ATTEMPTS):
+        writes(session, deny_list.parameter, entries, version=version + 2)
+        other = f"4444555566{attempt:02d}"
+        history(session, deny_list.parameter, {version + 1: [other]})
+        entries, version = [*entries, other], version + 2
+    with pytest.raises(revoke.RevokeError, match="kept changing while .* was added .*Run make revoke again"):
+        revoke.revoke(session, deny_list, DENIED_ROLE)
 
 
 def test_a_principal_on_the_list_already_changes_nothing(authorizer_out: pathlib.Path, session: StubbedSession) -> None:

@@ -26,6 +26,10 @@ AUTHORIZER_STACK = "AuthorizerStack"
 AUTHORIZER_DELAY = "within 6 minutes (the authorizer reads the list every minute; API Gateway keeps its earlier answers 5 minutes)"
 
 
+# Writes of the deny list before giving up, while other writers keep overwriting ours.
+WRITE_ATTEMPTS = 5
+
+
 class RevokeError(Exception):
     """Nothing was changed; the message says why and what to do."""
 
@@ -73,19 +77,51 @@ def validated(principal: str, region: str) -> str:
 
 
 def revoke(session: Any, deny_list: DenyList, principal: str) -> list[str]:
-    """Adds `principal` to the deny list; the lines to print."""
+    """Adds `principal` to the deny list; the lines to print.
+
+    SSM has no conditional write, but numbers every write of a parameter: a write whose
+    version is not the one after the version read overwrote what others wrote between,
+    whose entries are then added back from the parameter's history and written again.
+    Two concurrent revocations therefore both stay on the list."""
     account = session.client("sts").get_caller_identity()["Account"]
     if account != deny_list.account:
         raise RevokeError(f"the profile is for account {account}; the deny list is in the security account {deny_list.account}")
     ssm = session.client("ssm")
-    entries = json.loads(ssm.get_parameter(Name=deny_list.parameter)["Parameter"]["Value"])
+    read = ssm.get_parameter(Name=deny_list.parameter)["Parameter"]
+    entries, version = json.loads(read["Value"]), read["Version"]
     if principal in entries:
         return [f"{principal} is on the deny list already ({deny_list.parameter}); nothing changed."]
-    ssm.put_parameter(Name=deny_list.parameter, Value=json.dumps([*entries, principal]), Type="String", Overwrite=True)
+    entries = [*entries, principal]
+    for _ in range(WRITE_ATTEMPTS):
+        written = ssm.put_parameter(Name=deny_list.parameter, Value=json.dumps(entries), Type="String", Overwrite=True)["Version"]
+        overwritten = [
+            entry for entry in dict.fromkeys(_entries_between(ssm, deny_list.parameter, version, written)) if entry not in entries
+        ]
+        if not overwritten:
+            break
+        entries, version = [*entries, *overwritten], written
+    else:
+        raise RevokeError(
+            f"the deny list {deny_list.parameter} kept changing while {principal} was added ({WRITE_ATTEMPTS} writes, each "
+            "overwriting another's): it may lack an entry someone else just added. Run make revoke again for each"
+        )
     return [
         f"Added {principal} to {deny_list.parameter}: refused {AUTHORIZER_DELAY}.",
         f"Add it to denied_principals in cdk.json too: a deploy that changes denied_principals writes the list again.",
     ]
+
+
+def _entries_between(ssm: Any, parameter: str, after: int, before: int) -> list[str]:
+    """The entries of the versions written by others after `after` and before `before`."""
+    if before == after + 1:
+        return []
+    entries, token = [], None
+    while True:
+        page = ssm.get_parameter_history(Name=parameter, **({"NextToken": token} if token else {}))
+        entries += [entry for p in page["Parameters"] if after < p["Version"] < before for entry in json.loads(p["Value"])]
+        token = page.get("NextToken")
+        if not token:
+            return entries
 
 
 def steps_without_an_authorizer(principal: str) -> list[str]:

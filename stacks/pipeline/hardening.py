@@ -36,19 +36,15 @@ BOOTSTRAP_ROLES = (
 )
 ANY_RESOURCE = (
     "CDK Pipelines' own grants on any resource: cdk deploy reads stack states and lists each account's bootstrap "
-    "bucket before assuming its roles, and the asset role starts and watches its builds; CDK writes them so."
+    "bucket before assuming its roles; CDK writes them so."
 )
-ANY_RESOURCE_ACTIONS = frozenset(
-    {"cloudformation:DescribeStacks", "s3:ListBucket", "codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}
-)
+ANY_RESOURCE_ACTIONS = frozenset({"cloudformation:DescribeStacks", "s3:ListBucket"})
+# What CDK Pipelines grants its asset roles on every CodeBuild project of the account.
+ANY_BUILD = frozenset({"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"})
 REPLICATION_KEYS = (
     "CDK Pipelines' grant on the key of each other region's artifact bucket, in a support stack of that region "
     "whose key ARN this stack cannot name: CDK writes '*'. Only keys of the pipeline account whose key policy "
     "delegates to IAM are reachable, and none but the artifact keys is meant for the pipeline."
-)
-STARTS_BUILDS = (
-    "CDK Pipelines' asset role starts, watches and stops the CodeBuild builds that publish the assets; CDK "
-    "grants it on any build; only CodeBuild may assume the role, for this pipeline's asset project."
 )
 
 
@@ -58,10 +54,41 @@ def harden(pipeline: pipelines.CodePipeline) -> None:
     buckets = artifact_buckets(code_pipeline)
     for bucket, key in buckets:
         keep_artifacts(bucket, key)
+    stack = cdk.Stack.of(pipeline)
+    _no_role_starts_any_build(stack)
+    _only_codebuild_of_this_account(stack)
     _only_the_policy_before_the_pipeline(code_pipeline)
     _sub_for_join(code_pipeline.node.default_child)
-    stack = cdk.Stack.of(pipeline)
     stack.node.add_validation(_AcknowledgeWildcards(stack, buckets))
+
+
+def _no_role_starts_any_build(stack: cdk.Stack) -> None:
+    """CDK Pipelines grants its asset roles StartBuild (and StopBuild, BatchGetBuilds) on
+    every project, which the publishing builds never call: CodePipeline starts them
+    with its own action role. Left there, code in an asset build (cdk-assets from npm)
+    could start any project of the account with a buildspec of its own, the
+    self-mutation's too, whose role may assume every target account's deploy role."""
+    for policy in stack.node.find_all():
+        if isinstance(policy, iam.CfnPolicy):
+            document = stack.resolve(policy.policy_document)
+            kept = [s for s in document["Statement"] if not (set(_listed(s.get("Action"))) <= ANY_BUILD and s.get("Resource") == "*")]
+            if len(kept) < len(document["Statement"]):
+                policy.policy_document = {**document, "Statement": kept}
+
+
+def _only_codebuild_of_this_account(stack: cdk.Stack) -> None:
+    """CDK Pipelines' CodeBuild roles trust codebuild.amazonaws.com alone: a project of
+    another account naming one as its service role must not get it. aws:SourceArn cannot
+    name the project: CDK generates its name, and the project references the role."""
+    for role in stack.node.find_all():
+        if isinstance(role, iam.CfnRole):
+            statements = stack.resolve(role.assume_role_policy_document)["Statement"]
+            for index, statement in enumerate(statements):
+                if statement.get("Principal") == {"Service": "codebuild.amazonaws.com"} and "Condition" not in statement:
+                    role.add_property_override(
+                        f"AssumeRolePolicyDocument.Statement.{index}.Condition",
+                        {"StringEquals": {"aws:SourceAccount": stack.account}},
+                    )
 
 
 def _only_the_policy_before_the_pipeline(code_pipeline: codepipeline.Pipeline) -> None:
@@ -128,8 +155,6 @@ class _AcknowledgeWildcards:
         actions = _listed(statement.get("Action"))
         if "*" not in _listed(statement.get("Resource")):
             return None
-        if "codebuild:StartBuild" in actions:
-            return STARTS_BUILDS
         if self._is_replication_keys(actions, statement):
             return REPLICATION_KEYS
         return None

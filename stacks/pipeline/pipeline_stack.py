@@ -1,8 +1,9 @@
 """PipelineStack, in the pipeline account: CDK Pipelines delivers every account's stacks
 from one branch of one repository, in order, and keeps itself up to date.
 
-A push runs: source, `make synth` (the project's own, with the pinned CLI and the
-requirements' Python packages, on the repository's cdk.json), the pipeline's own update
+A push runs: source, `make synth SETUP=synth` (the project's own, with the pinned CLI
+and only the Python packages synth needs, each checked against requirements.lock's
+hashes, on the repository's cdk.json), the pipeline's own update
 (self-mutation), the assets, then the stages of stacks/pipeline/stages.py; with pipeline_approval, a
 person's approval before the client side changes; the cross-account check last.
 """
@@ -28,6 +29,15 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The CodeBuild image and runtimes the synth runs on: Python >= 3.11 as the Makefile needs, and Node 20.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIMES = {"python": "3.12", "nodejs": "20"}
+# The build runs no tests: it installs what synth needs, not the test tools.
+SYNTH_COMMAND = "make synth SETUP=synth"
+
+
+# The asset publishing builds install cdk-assets with npm: pinned, not `latest`. 4.x
+# (bundled, so a pin would fix every dependency) reads asset manifests up to schema 54,
+# and aws-cdk-lib 2.275 writes 55; 3.3.1 takes the newest cloud-assembly-schema and its
+# AWS SDK within their semver ranges. Checked by running each on this app's manifests.
+CDK_ASSETS_VERSION = "3.3.1"
 
 
 def pinned_cli_version() -> str:
@@ -51,7 +61,7 @@ class PipelineStack(Stack):
             "Pipeline",
             pipeline_name=config.names.pipeline,
             synth=pipelines.ShellStep(
-                "Synth", input=self.source, commands=["make synth"], primary_output_directory="cdk.out"
+                "Synth", input=self.source, commands=[SYNTH_COMMAND], primary_output_directory="cdk.out"
             ),
             # Every account's deploy reads the artifacts: they are encrypted with a key of
             # the pipeline's that each target account's deploy role may use.
@@ -59,6 +69,7 @@ class PipelineStack(Stack):
             enable_key_rotation=True,
             self_mutation=True,
             cli_version=pinned_cli_version(),
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
             docker_enabled_for_synth=False,
             # One CodeBuild project publishes every asset, not one project per asset.
             publish_assets_in_parallel=False,

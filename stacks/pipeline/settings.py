@@ -14,6 +14,7 @@ from typing import Any
 from stacks.context_values import (
     PIPELINE_KEYS,
     ConfigError,
+    OrgRollout,
     Region,
     is_unset,
     parse_account,
@@ -45,7 +46,17 @@ class PipelineSettings:
     approval: bool
 
 
-def parse_pipeline(get: Callable[[str], Any], api_region: Region) -> PipelineSettings | None:
+def parse_pipeline(
+    get: Callable[[str], Any],
+    api_region: Region,
+    client_accounts: tuple[str, ...],
+    authorizer_account: str | None,
+    org_rollout: OrgRollout | None,
+) -> PipelineSettings | None:
+    """Every account the pipeline deploys into trusts pipeline_account (`cdk bootstrap
+    --trust`): whoever administers that account, or may push to the branch, may deploy
+    anything into each of them. The accounts refused here would gain that power over
+    accounts they must not control."""
     account_value = get("pipeline_account")
     if is_unset(account_value):
         for key in PIPELINE_KEYS:
@@ -53,6 +64,23 @@ def parse_pipeline(get: Callable[[str], Any], api_region: Region) -> PipelineSet
                 raise ConfigError(key, get(key), "no value unless pipeline_account is set (it turns the pipeline on)")
         return None
     account = parse_account("pipeline_account", account_value)
+    if account in client_accounts:
+        raise ConfigError(
+            "pipeline_account",
+            account,
+            "an account that is not one of client_accounts: the API account and every other account the pipeline "
+            "deploys into trust it, so a client account's administrators could deploy into the API account. Use a "
+            "tooling account of its own",
+        )
+    if account == authorizer_account:
+        raise ConfigError(
+            "pipeline_account",
+            account,
+            "an account other than authorizer_account: the pipeline deploys into the API and client accounts, so "
+            "the security account's administrators, who decide who gets in, would also own the API and its clients. "
+            "Use a tooling account of its own",
+        )
+    check_org_admin(get("pipeline_acts_as_org_admin"), account, org_rollout)
     region_value = get("pipeline_region")
     region = api_region if is_unset(region_value) else parse_region("pipeline_region", region_value)
     if region.partition != api_region.partition:
@@ -70,6 +98,29 @@ def parse_pipeline(get: Callable[[str], Any], api_region: Region) -> PipelineSet
         branch=parse_branch(get("pipeline_branch")),
         approval=parse_bool("pipeline_approval", get("pipeline_approval"), default=False),
     )
+
+
+def check_org_admin(value: Any, account: str, org_rollout: OrgRollout | None) -> None:
+    """With the organization rollout the pipeline deploys the guard (an SCP) into
+    policy_account and the StackSet into stackset_account, often the management
+    account: only with the key that says so."""
+    key = "pipeline_acts_as_org_admin"
+    if org_rollout is None:
+        if not is_unset(value):
+            raise ConfigError(key, value, "no value unless client_org_units is set (the pipeline then deploys the organization's stacks)")
+        return
+    if not parse_bool(key, value, default=False):
+        accounts = sorted({org_rollout.policy_account, org_rollout.stackset_account})
+        raise ConfigError(
+            key,
+            value,
+            f"true with client_org_units, to say that you accept what it means: the pipeline deploys OrgGuardStack "
+            f"(an SCP) into policy_account {org_rollout.policy_account} and ClientStackSet into stackset_account "
+            f"{org_rollout.stackset_account}, so {' and '.join(accounts)} trust pipeline_account {account}, and its "
+            "administrators and everyone who may push to the branch can change the organization's policies and deploy "
+            "into every account of the OUs, as an organization administrator can. Set it only if they are trusted as "
+            "much; otherwise leave out pipeline_account and deploy with make deploy-api and make deploy-org",
+        )
 
 
 def parse_connection_arn(value: Any, account: str, region: Region) -> str:
