@@ -153,6 +153,11 @@ class AppConfig:
     # With pipeline_account: the stacks are delivered by a pipeline in that account.
     pipeline: PipelineSettings | None = None
 
+    def __post_init__(self) -> None:
+        # Here rather than where stacks/routes.py makes SERVICE, at import: a mistake is then
+        # reported like the context's, and every configuration, the tests' too, is checked.
+        self.service.check(backend_code=self.backend_function_arn is None)
+
     @property
     def names(self) -> Names:
         return Names(self.service_name, self.stage, self.api_region.name, self.client_region.name)

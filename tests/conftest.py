@@ -29,7 +29,7 @@ from stacks.api.api_stack import ApiStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
 from stacks.names import Names
-from stacks.routes import SERVICE, Backend, Route, Service
+from stacks.routes import SERVICE, Backend, Route, RouteError, Service
 from tests.deploy_time import Deployment
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -87,6 +87,15 @@ INVENTORY = Service(
 )
 # Each service the security tests run on: its context and its declaration.
 SERVICES = {"orders": ({}, SERVICE), "inventory": ({"service_name": "inventory"}, INVENTORY)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # A mistake in stacks/routes.py would fail most tests, each with the same RouteError:
+    # it is said once, as app.py says it, before any test runs.
+    try:
+        SERVICE.check(backend_code=True)
+    except RouteError as error:
+        pytest.exit(f"Invalid configuration: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def feature_flags() -> dict[str, Any]:
