@@ -638,6 +638,16 @@ def parse_org_rollout(
     # admit the management account, which no SCP guards and no StackSet deploys to.
     if not is_unset(get("org_paths")):
         raise ConfigError("org_paths", get("org_paths"), "no value with client_org_units: the API admits exactly those OUs")
+    # The StackSet finds the client accounts in the OUs: listed ones would get neither a
+    # requestor nor admission.
+    if not is_unset(get("client_accounts")):
+        raise ConfigError(
+            "client_accounts",
+            get("client_accounts"),
+            "no value with client_org_units: the StackSet deploys a requestor to every account of those OUs and the "
+            "API admits exactly them. Remove client_accounts; or, to deploy to the listed accounts one by one, remove "
+            "client_org_units and the stackset_ and policy_account keys instead",
+        )
     stackset_account = parse_account("stackset_account", get("stackset_account"))
     call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
     policy_value = get("policy_account")

@@ -58,7 +58,9 @@ MODES = {
     "private": PRIVATE,
     "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
     "lambda-authorizer": {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777"},
+    # The StackSet finds the client accounts in the OUs: none is listed.
     "org-rollout": {
+        "client_accounts": None,
         "org_id": "o-a1b2c3d4e5",
         "client_org_units": "ou-ab12-cdefgh34",
         "stackset_account": "111122223333",

@@ -30,6 +30,7 @@ from tests.iam import Policy, local_check_authorization_full, role
 # AWS Organizations' limit on a service control policy's document.
 SCP_SIZE_LIMIT = 5120
 ROLLOUT = {
+    "client_accounts": None,
     "org_id": "o-a1b2c3d4e5",
     "client_org_units": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
     "stackset_account": "111122223333",
@@ -375,7 +376,19 @@ def test_bad_rollout_settings_name_the_key(overrides: dict[str, Any], key: str, 
 
 
 def test_the_stackset_finds_the_client_accounts_so_none_need_listing() -> None:
-    assert config_from(**ROLLOUT, client_accounts=None).org_rollout.org_units == ("ou-ab12-cdefgh34", "ou-ab12-ijklmn56")
+    config = config_from(**ROLLOUT)
+    assert (config.client_accounts, config.org_rollout.org_units) == ((), ("ou-ab12-cdefgh34", "ou-ab12-ijklmn56"))
+
+
+def test_listed_client_accounts_are_refused_rather_than_ignored() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**{**ROLLOUT, "client_accounts": "444455556666"})
+    assert str(raised.value) == (
+        "context key 'client_accounts' is '444455556666': expected no value with client_org_units: the StackSet deploys "
+        "a requestor to every account of those OUs and the API admits exactly them. Remove client_accounts; or, to "
+        "deploy to the listed accounts one by one, remove client_org_units and the stackset_ and policy_account keys "
+        "instead. Remove it from cdk.json (or the -c client_accounts=... argument)."
+    )
 
 
 def test_the_guard_is_managed_in_the_organizations_region_of_the_partition() -> None:
