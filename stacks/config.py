@@ -52,6 +52,7 @@ from stacks.context_values import (
     parse_stage,
     check_name_lengths,
     reject_empty_values,
+    reject_missing_keys,
     reject_unknown_keys,
 )
 from stacks.names import Names
@@ -233,6 +234,7 @@ class AppConfig:
         """
         reject_unknown_keys(keys)
         reject_empty_values(get)
+        reject_missing_keys(get)
         api_region = parse_region("api_region", get("api_region"))
         client_region_value = get("client_region")
         client_region = (

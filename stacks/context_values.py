@@ -89,8 +89,12 @@ KNOWN_KEYS = (
     *ORG_ROLLOUT_KEYS,
     *PIPELINE_KEYS,
 )
-# Keys without a default: synth stops when one is missing.
-REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
+# Keys without a default, and what each holds: synth stops when any is missing.
+REQUIRED_KEYS = {
+    "api_account": "the API's 12-digit AWS account id, such as \"111122223333\"",
+    "api_region": "the API's region, such as \"eu-west-1\"",
+    "client_accounts": "the accounts whose requestor may call the API, such as [\"444455556666\"]; or client_org_units instead",
+}
 RESOURCE_POLICY = "resource-policy"
 ASSUME_ROLE = "assume-role"
 LAMBDA_AUTHORIZER = "lambda-authorizer"
@@ -220,6 +224,18 @@ class ClientNetwork:
 
 def is_unset(value: Any) -> bool:
     return value is None
+
+
+def reject_missing_keys(get: Callable[[str], Any]) -> None:
+    """The keys without a default, every one that is missing named at once."""
+    missing = {
+        key: expected
+        for key, expected in REQUIRED_KEYS.items()
+        # With the rollout the StackSet finds the client accounts in the OUs.
+        if is_unset(get(key)) and (key != "client_accounts" or is_unset(get("client_org_units")))
+    }
+    if missing:
+        raise MissingKeysError("The app", missing)
 
 
 def reject_empty_values(get: Callable[[str], Any]) -> None:
@@ -621,8 +637,16 @@ def parse_org_rollout(
             if not is_unset(get(key)):
                 raise ConfigError(key, get(key), "no value unless client_org_units is set")
         return None
-    if org_id is None:
-        raise ConfigError("client_org_units", units, "no value unless org_id is set: the API admits the OUs' accounts through it")
+    missing = {
+        key: expected
+        for key, expected in (
+            ("org_id", "the AWS Organizations id of the OUs, such as o-a1b2c3d4e5: the API admits their accounts through it"),
+            ("stackset_account", "where ClientStackSet is deployed: the management account or a delegated StackSets administrator"),
+        )
+        if is_unset(get(key))
+    }
+    if missing:
+        raise MissingKeysError("client_org_units", missing)
     if endpoint_type == PRIVATE:
         raise ConfigError("client_org_units", units, f"no value with endpoint_type {PRIVATE}: each account needs its own VPC settings")
     for unit in units:

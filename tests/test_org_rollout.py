@@ -350,8 +350,8 @@ def test_with_the_rollout_there_is_no_such_warning(stacks: dict[str, Any]) -> No
     [
         ({**ROLLOUT, "client_org_units": "ou-x"}, "client_org_units", "an organizational unit id"),
         ({**ROLLOUT, "client_org_units": json.dumps(["ou-ab12-cdefgh34\n"])}, "client_org_units", "an organizational unit id"),
-        ({**ROLLOUT, "org_id": None}, "client_org_units", "no value unless org_id is set"),
-        ({**ROLLOUT, "stackset_account": None}, "stackset_account", "is not set"),
+        ({**ROLLOUT, "org_id": None}, "org_id", "client_org_units needs context keys that are not set: 'org_id' (the"),
+        ({**ROLLOUT, "stackset_account": None}, "stackset_account", "needs context keys that are not set: 'stackset_account'"),
         ({**ROLLOUT, "stackset_call_as": "ADMIN"}, "stackset_call_as", "one of SELF, DELEGATED_ADMIN"),
         ({**ROLLOUT, "stackset_max_concurrent_percentage": "150"}, "stackset_max_concurrent_percentage", "at most 100"),
         ({**ROLLOUT, "client_org_units": "r-ab12"}, "client_org_units", "an organizational unit id"),
@@ -373,6 +373,16 @@ def test_bad_rollout_settings_name_the_key(overrides: dict[str, Any], key: str, 
         config_from(**overrides)
     assert raised.value.key == key
     assert expected in str(raised.value)
+
+
+def test_the_rollouts_missing_keys_are_named_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(client_accounts=None, client_org_units="ou-ab12-cdefgh34")
+    assert str(raised.value) == (
+        "client_org_units needs context keys that are not set: 'org_id' (the AWS Organizations id of the OUs, such as "
+        "o-a1b2c3d4e5: the API admits their accounts through it); 'stackset_account' (where ClientStackSet is deployed: "
+        "the management account or a delegated StackSets administrator). Set them in cdk.json or pass -c key=<value>."
+    )
 
 
 def test_the_stackset_finds_the_client_accounts_so_none_need_listing() -> None:
