@@ -40,6 +40,7 @@ from stacks.context_values import (
     parse_bool,
     parse_choice,
     parse_client_networks,
+    parse_cloudwatch_role,
     parse_endpoint_type,
     parse_invoker_role_arn,
     parse_number,
@@ -293,6 +294,13 @@ class AppConfig:
         if access_mode == ASSUME_ROLE:
             default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{names.invoker_role}"
             invoker_role_arn = parse_invoker_role_arn(get("invoker_role_arn"), default_invoker, api_account)
+        elif not is_unset(get("invoker_role_arn")):
+            raise ConfigError(
+                "invoker_role_arn",
+                get("invoker_role_arn"),
+                f"no value unless access_mode is {ASSUME_ROLE} (which api_type {HTTP} implies): in access_mode "
+                f"{access_mode} the requestors assume no role",
+            )
         return cls(
             service_name=service_name,
             api_account=api_account,
@@ -305,7 +313,7 @@ class AppConfig:
             throttle_burst=int(
                 parse_number("throttle_burst", get("throttle_burst"), default=100, maximum=MAX_THROTTLE_BURST, whole=True)
             ),
-            create_cloudwatch_role=parse_bool("create_cloudwatch_role", get("create_cloudwatch_role"), default=True),
+            create_cloudwatch_role=parse_cloudwatch_role(get("create_cloudwatch_role"), api_type),
             allowed_principal_arns=parse_role_arns(
                 get("allowed_principal_arns"), api_region.partition, org_id, rolled_out=org_rollout is not None
             ),

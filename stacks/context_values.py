@@ -727,6 +727,13 @@ def parse_bool(key: str, value: Any, *, default: bool) -> bool:
     raise ConfigError(key, value, "true or false")
 
 
+def parse_cloudwatch_role(value: Any, api_type: str) -> bool:
+    key = "create_cloudwatch_role"
+    if api_type == HTTP and not is_unset(value):
+        raise ConfigError(key, value, f"no value with api_type {HTTP}: an HTTP API's access logs need no API Gateway CloudWatch role")
+    return parse_bool(key, value, default=True)
+
+
 def parse_region(key: str, value: Any) -> Region:
     if not isinstance(value, str) or not REGION_PATTERN.fullmatch(value):
         raise ConfigError(key, value, "an AWS region name such as \"eu-west-1\"")

@@ -83,6 +83,12 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"throttle_burst": "2.5"}, "throttle_burst", "a whole number greater than 0 and at most 5000"),
         ({"throttle_burst": 6000}, "throttle_burst", "at most 5000"),
         ({"create_cloudwatch_role": "no"}, "create_cloudwatch_role", "true or false"),
+        ({"api_type": "http", "create_cloudwatch_role": "false"}, "create_cloudwatch_role", "no value with api_type http"),
+        (
+            {"invoker_role_arn": "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"},
+            "invoker_role_arn",
+            "no value unless access_mode is assume-role (which api_type http implies)",
+        ),
         ({"allowed_principal_arns": "arn:aws:iam::444455556666:user/alice"}, "allowed_principal_arns", "an IAM role ARN"),
         ({"allowed_principal_arns": "arn:aws-cn:iam::444455556666:role/x"}, "allowed_principal_arns", "in partition aws"),
         ({"allowed_principal_arns": "arn:aws:iam::*:role/orders-*"}, "allowed_principal_arns", "needs org_id"),
