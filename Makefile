@@ -112,6 +112,12 @@ synth: setup
 
 # pytest: templates of every mode, cdk-nag, cfn-lint, checkov (from its own venv),
 # handlers, end to end, the CLI. Never reads your cdk.json's configuration.
+# ARGS: pytest's arguments, quoted as in a shell (make test ARGS="-k 'admission or config'").
+# pytest takes them from PYTEST_ADDOPTS and splits them itself, so no shell ever runs
+# what they hold; unexported, neither does make (it would expand a $(shell ...) in them).
+ARGS ?=
+unexport ARGS
+test: export PYTEST_ADDOPTS := $(strip $(value PYTEST_ADDOPTS) $(value ARGS))
 test: setup $(CHECKOV_READY)
 	$(VENV)/bin/python -m pytest
 

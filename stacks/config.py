@@ -40,6 +40,7 @@ from stacks.context_values import (
     parse_bool,
     parse_choice,
     parse_client_networks,
+    parse_cloudwatch_role,
     parse_endpoint_type,
     parse_invoker_role_arn,
     parse_number,
@@ -52,6 +53,7 @@ from stacks.context_values import (
     parse_stage,
     check_name_lengths,
     reject_empty_values,
+    reject_missing_keys,
     reject_unknown_keys,
 )
 from stacks.names import Names
@@ -153,6 +155,11 @@ class AppConfig:
     # With pipeline_account: the stacks are delivered by a pipeline in that account.
     pipeline: PipelineSettings | None = None
 
+    def __post_init__(self) -> None:
+        # Here rather than where stacks/routes.py makes SERVICE, at import: a mistake is then
+        # reported like the context's, and every configuration, the tests' too, is checked.
+        self.service.check(backend_code=self.backend_function_arn is None)
+
     @property
     def names(self) -> Names:
         return Names(self.service_name, self.stage, self.api_region.name, self.client_region.name)
@@ -228,6 +235,7 @@ class AppConfig:
         """
         reject_unknown_keys(keys)
         reject_empty_values(get)
+        reject_missing_keys(get)
         api_region = parse_region("api_region", get("api_region"))
         client_region_value = get("client_region")
         client_region = (
@@ -286,6 +294,13 @@ class AppConfig:
         if access_mode == ASSUME_ROLE:
             default_invoker = f"arn:{api_region.partition}:iam::{api_account}:role/{names.invoker_role}"
             invoker_role_arn = parse_invoker_role_arn(get("invoker_role_arn"), default_invoker, api_account)
+        elif not is_unset(get("invoker_role_arn")):
+            raise ConfigError(
+                "invoker_role_arn",
+                get("invoker_role_arn"),
+                f"no value unless access_mode is {ASSUME_ROLE} (which api_type {HTTP} implies): in access_mode "
+                f"{access_mode} the requestors assume no role",
+            )
         return cls(
             service_name=service_name,
             api_account=api_account,
@@ -298,7 +313,7 @@ class AppConfig:
             throttle_burst=int(
                 parse_number("throttle_burst", get("throttle_burst"), default=100, maximum=MAX_THROTTLE_BURST, whole=True)
             ),
-            create_cloudwatch_role=parse_bool("create_cloudwatch_role", get("create_cloudwatch_role"), default=True),
+            create_cloudwatch_role=parse_cloudwatch_role(get("create_cloudwatch_role"), api_type),
             allowed_principal_arns=parse_role_arns(
                 get("allowed_principal_arns"), api_region.partition, org_id, rolled_out=org_rollout is not None
             ),

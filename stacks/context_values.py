@@ -90,8 +90,12 @@ KNOWN_KEYS = (
     *ORG_ROLLOUT_KEYS,
     *PIPELINE_KEYS,
 )
-# Keys without a default: synth stops when one is missing.
-REQUIRED_KEYS = ("api_account", "api_region", "client_accounts")
+# Keys without a default, and what each holds: synth stops when any is missing.
+REQUIRED_KEYS = {
+    "api_account": "the API's 12-digit AWS account id, such as \"111122223333\"",
+    "api_region": "the API's region, such as \"eu-west-1\"",
+    "client_accounts": "the accounts whose requestor may call the API, such as [\"444455556666\"]; or client_org_units instead",
+}
 RESOURCE_POLICY = "resource-policy"
 ASSUME_ROLE = "assume-role"
 LAMBDA_AUTHORIZER = "lambda-authorizer"
@@ -221,6 +225,18 @@ class ClientNetwork:
 
 def is_unset(value: Any) -> bool:
     return value is None
+
+
+def reject_missing_keys(get: Callable[[str], Any]) -> None:
+    """The keys without a default, every one that is missing named at once."""
+    missing = {
+        key: expected
+        for key, expected in REQUIRED_KEYS.items()
+        # With the rollout the StackSet finds the client accounts in the OUs.
+        if is_unset(get(key)) and (key != "client_accounts" or is_unset(get("client_org_units")))
+    }
+    if missing:
+        raise MissingKeysError("The app", missing)
 
 
 def reject_empty_values(get: Callable[[str], Any]) -> None:
@@ -631,8 +647,16 @@ def parse_org_rollout(
             if not is_unset(get(key)):
                 raise ConfigError(key, get(key), "no value unless client_org_units is set")
         return None
-    if org_id is None:
-        raise ConfigError("client_org_units", units, "no value unless org_id is set: the API admits the OUs' accounts through it")
+    missing = {
+        key: expected
+        for key, expected in (
+            ("org_id", "the AWS Organizations id of the OUs, such as o-a1b2c3d4e5: the API admits their accounts through it"),
+            ("stackset_account", "where ClientStackSet is deployed: the management account or a delegated StackSets administrator"),
+        )
+        if is_unset(get(key))
+    }
+    if missing:
+        raise MissingKeysError("client_org_units", missing)
     if endpoint_type == PRIVATE:
         raise ConfigError("client_org_units", units, f"no value with endpoint_type {PRIVATE}: each account needs its own VPC settings")
     for unit in units:
@@ -648,6 +672,16 @@ def parse_org_rollout(
     # admit the management account, which no SCP guards and no StackSet deploys to.
     if not is_unset(get("org_paths")):
         raise ConfigError("org_paths", get("org_paths"), "no value with client_org_units: the API admits exactly those OUs")
+    # The StackSet finds the client accounts in the OUs: listed ones would get neither a
+    # requestor nor admission.
+    if not is_unset(get("client_accounts")):
+        raise ConfigError(
+            "client_accounts",
+            get("client_accounts"),
+            "no value with client_org_units: the StackSet deploys a requestor to every account of those OUs and the "
+            "API admits exactly them. Remove client_accounts; or, to deploy to the listed accounts one by one, remove "
+            "client_org_units and the stackset_ and policy_account keys instead",
+        )
     stackset_account = parse_account("stackset_account", get("stackset_account"))
     call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
     policy_value = get("policy_account")
@@ -701,6 +735,13 @@ def parse_bool(key: str, value: Any, *, default: bool) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise ConfigError(key, value, "true or false")
+
+
+def parse_cloudwatch_role(value: Any, api_type: str) -> bool:
+    key = "create_cloudwatch_role"
+    if api_type == HTTP and not is_unset(value):
+        raise ConfigError(key, value, f"no value with api_type {HTTP}: an HTTP API's access logs need no API Gateway CloudWatch role")
+    return parse_bool(key, value, default=True)
 
 
 def parse_region(key: str, value: Any) -> Region:

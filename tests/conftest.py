@@ -31,7 +31,7 @@ from stacks.client.client_stack import ClientStack
 from stacks.config import AppConfig
 from stacks.names import Names
 from stacks.org import member_template
-from stacks.routes import SERVICE, Backend, Route, Service
+from stacks.routes import SERVICE, Backend, Route, RouteError, Service
 from tests.deploy_time import Deployment
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -66,7 +66,9 @@ MODES = {
     "private": PRIVATE,
     "private-assume-role-endpoints": {**PRIVATE, "access_mode": "assume-role", "create_vpc_endpoint": True},
     "lambda-authorizer": {"access_mode": "lambda-authorizer", "authorizer_account": "999988887777"},
+    # The StackSet finds the client accounts in the OUs: none is listed.
     "org-rollout": {
+        "client_accounts": None,
         "org_id": "o-a1b2c3d4e5",
         "client_org_units": "ou-ab12-cdefgh34",
         "stackset_account": "111122223333",
@@ -95,6 +97,15 @@ INVENTORY = Service(
 )
 # Each service the security tests run on: its context and its declaration.
 SERVICES = {"orders": ({}, SERVICE), "inventory": ({"service_name": "inventory"}, INVENTORY)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # A mistake in stacks/routes.py would fail most tests, each with the same RouteError:
+    # it is said once, as app.py says it, before any test runs.
+    try:
+        SERVICE.check(backend_code=True)
+    except RouteError as error:
+        pytest.exit(f"Invalid configuration: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def feature_flags() -> dict[str, Any]:

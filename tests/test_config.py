@@ -43,7 +43,6 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
     [
         ({"api_account": "11112222333"}, "api_account", "12-digit AWS account id"),
         ({"api_account": 111122223333}, "api_account", "as a string"),
-        ({"api_account": None}, "api_account", "is not set"),
         ({"api_region": "eu-west"}, "api_region", "AWS region name"),
         ({"api_region": "eu-west-9"}, "api_region", "region known to aws-cdk-lib"),
         ({"client_region": "EU-WEST-1"}, "client_region", "AWS region name"),
@@ -91,6 +90,12 @@ def test_stage_defaults_to_prod_and_api_id_is_optional() -> None:
         ({"throttle_burst": "2.5"}, "throttle_burst", "a whole number greater than 0 and at most 5000"),
         ({"throttle_burst": 6000}, "throttle_burst", "at most 5000"),
         ({"create_cloudwatch_role": "no"}, "create_cloudwatch_role", "true or false"),
+        ({"api_type": "http", "create_cloudwatch_role": "false"}, "create_cloudwatch_role", "no value with api_type http"),
+        (
+            {"invoker_role_arn": "arn:aws:iam::111122223333:role/orders-api-invoker-prod-eu-west-1"},
+            "invoker_role_arn",
+            "no value unless access_mode is assume-role (which api_type http implies)",
+        ),
         ({"allowed_principal_arns": "arn:aws:iam::444455556666:user/alice"}, "allowed_principal_arns", "an IAM role ARN"),
         ({"allowed_principal_arns": "arn:aws-cn:iam::444455556666:role/x"}, "allowed_principal_arns", "in partition aws"),
         ({"allowed_principal_arns": "arn:aws:iam::*:role/orders-*"}, "allowed_principal_arns", "needs org_id"),
@@ -123,6 +128,25 @@ def test_each_rule_names_the_key_the_value_and_the_fix(overrides: dict[str, Any]
     assert f"context key '{key}'" in message
     assert expected in message
     assert f"-c {key}=" in message
+
+
+def test_every_missing_key_without_a_default_is_named_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(api_account=None, api_region=None, client_accounts=None)
+    assert str(raised.value) == (
+        "The app needs context keys that are not set: 'api_account' (the API's 12-digit AWS account id, such as "
+        "\"111122223333\"); 'api_region' (the API's region, such as \"eu-west-1\"); 'client_accounts' (the accounts whose "
+        "requestor may call the API, such as [\"444455556666\"]; or client_org_units instead). Set them in cdk.json or "
+        "pass -c key=<value>."
+    )
+
+
+def test_one_missing_key_is_named_alone() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(api_account=None)
+    assert raised.value.key == "api_account"
+    assert str(raised.value).startswith("The app needs context keys that are not set: 'api_account' (the API's 12-digit")
+    assert "api_region" not in str(raised.value)
 
 
 def test_a_misspelt_key_is_reported_with_the_key_to_use_instead() -> None:

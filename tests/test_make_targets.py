@@ -1,6 +1,6 @@
 """The deploy-time make targets stop at once, before any synth or deploy, when the
 AWS profile is missing or unknown; what the user sets reaches them as data, never as
-code for the shell or for make."""
+code for the shell or for make, and `make test` hands ARGS to pytest and to nothing else."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tools.check_profile import problem
 
 OUTER_MAKE_AND_TARGET_SETTINGS = {
     "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PROFILE", "STACK", "STACKS", "ENVIRONMENT", "CDK_ARGS", "AWS_PROFILE", "TRUST",
-    "EXECUTION_POLICIES", "FORCE", "PRINCIPAL", "PYTHON", "SETUP",
+    "EXECUTION_POLICIES", "FORCE", "PRINCIPAL", "PYTHON", "SETUP", "ARGS", "PYTEST_ADDOPTS",
 }
 
 
@@ -129,59 +129,4 @@ def project(tmp_path: pathlib.Path) -> Project:
 def test_an_injected_profile_is_only_a_name_that_does_not_exist(project: Project) -> None:
     result = project.make("smoke", f"PROFILE={project.injection()}")
     assert result.returncode == 2
-    assert f"The AWS profile '{project.injection()}' does not exist" in result.stderr
-    assert not project.planted.exists()
-
-
-@pytest.mark.parametrize(("target", "setting"), [("deploy-client", "STACK"), ("deploy-org", "STACKS"), ("smoke", "STACK")])
-def test_an_injected_stack_is_only_a_stack_that_is_not_there(project: Project, target: str, setting: str) -> None:
-    result = project.make(target, "PROFILE=api-admin", f"{setting}={project.injection()}")
-    assert result.returncode == 2
-    assert "Nothing to do:" in result.stderr
-    assert not project.planted.exists()
-
-
-def test_cdk_args_are_split_into_arguments_never_evaluated_or_globbed(project: Project) -> None:
-    project.make("synth", f"CDK_ARGS=-c stage=dev {project.injection()}")
-    assert project.cli_calls[0] == ["synth", "--quiet", "--no-notices", "-c", "stage=dev", *project.injection().split()]
-    assert not project.planted.exists()
-
-
-def test_the_bootstrap_settings_reach_the_cli_each_as_one_argument(project: Project) -> None:
-    values = {name: f"{name.lower()} {project.injection()}" for name in ("ENVIRONMENT", "TRUST", "EXECUTION_POLICIES")}
-    result = project.make("bootstrap", "PROFILE=api-admin", *(f"{name}={value}" for name, value in values.items()))
-    assert result.returncode == 2
-    assert project.cli_calls == [
-        [
-            "bootstrap", values["ENVIRONMENT"], "--profile", "api-admin", "--no-notices",
-            "--trust", values["TRUST"], "--cloudformation-execution-policies", values["EXECUTION_POLICIES"],
-        ]  # fmt: skip
-    ]
-    assert not project.planted.exists()
-
-
-def test_an_injected_force_is_not_true_and_adds_nothing(project: Project) -> None:
-    result = project.make("deploy-api", "PROFILE=api-admin", f"FORCE={project.injection()}")
-    assert result.returncode == 2
-    assert project.cli_calls[-1] == ["deploy", "--app", "cdk.out", "--profile", "api-admin", "--no-notices", "ApiStack", "--exclusively"]
-    assert not project.planted.exists()
-
-
-def test_an_injected_principal_is_refused_as_a_principal(project: Project) -> None:
-    result = project.make("revoke", "PROFILE=api-admin", f"PRINCIPAL={project.injection()}")
-    assert result.returncode == 2
-    assert "revoke did not run: PRINCIPAL " in result.stderr
-    assert not project.planted.exists()
-
-
-def test_an_injected_python_is_only_a_command_that_does_not_exist(project: Project) -> None:
-    (project.root / "requirements-dev.lock").write_text("")
-    (project.root / ".venv").unlink()
-    result = subprocess.run(
-        ["make", "--no-print-directory", ".venv/.requirements-installed", f"PYTHON={project.injection()}"],
-        cwd=project.root, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 2
-    assert "No such file or directory" in result.stderr or "not found" in result.stderr
-    assert not project.planted.exists()
-    assert not (project.root / ".venv").exists()
+    "EXECUTION_POLICIES", "FORCE", "PRINCIPAL", "PYTHON", "SETUP", "ARGS", "PYTEST_ADDOPTS",

@@ -29,6 +29,7 @@ from tests.iam import Policy, local_check_authorization_full, role
 # AWS Organizations' limit on a service control policy's document.
 SCP_SIZE_LIMIT = 5120
 ROLLOUT = {
+    "client_accounts": None,
     "org_id": "o-a1b2c3d4e5",
     "client_org_units": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
     "stackset_account": "111122223333",
@@ -351,8 +352,8 @@ def test_with_the_rollout_there_is_no_such_warning(stacks: dict[str, Any]) -> No
     [
         ({**ROLLOUT, "client_org_units": "ou-x"}, "client_org_units", "an organizational unit id"),
         ({**ROLLOUT, "client_org_units": json.dumps(["ou-ab12-cdefgh34\n"])}, "client_org_units", "an organizational unit id"),
-        ({**ROLLOUT, "org_id": None}, "client_org_units", "no value unless org_id is set"),
-        ({**ROLLOUT, "stackset_account": None}, "stackset_account", "is not set"),
+        ({**ROLLOUT, "org_id": None}, "org_id", "client_org_units needs context keys that are not set: 'org_id' (the"),
+        ({**ROLLOUT, "stackset_account": None}, "stackset_account", "needs context keys that are not set: 'stackset_account'"),
         ({**ROLLOUT, "stackset_call_as": "ADMIN"}, "stackset_call_as", "one of SELF, DELEGATED_ADMIN"),
         ({**ROLLOUT, "stackset_max_concurrent_percentage": "150"}, "stackset_max_concurrent_percentage", "at most 100"),
         ({**ROLLOUT, "client_org_units": "r-ab12"}, "client_org_units", "an organizational unit id"),
@@ -376,8 +377,30 @@ def test_bad_rollout_settings_name_the_key(overrides: dict[str, Any], key: str, 
     assert expected in str(raised.value)
 
 
+def test_the_rollouts_missing_keys_are_named_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(client_accounts=None, client_org_units="ou-ab12-cdefgh34")
+    assert str(raised.value) == (
+        "client_org_units needs context keys that are not set: 'org_id' (the AWS Organizations id of the OUs, such as "
+        "o-a1b2c3d4e5: the API admits their accounts through it); 'stackset_account' (where ClientStackSet is deployed: "
+        "the management account or a delegated StackSets administrator). Set them in cdk.json or pass -c key=<value>."
+    )
+
+
 def test_the_stackset_finds_the_client_accounts_so_none_need_listing() -> None:
-    assert config_from(**ROLLOUT, client_accounts=None).org_rollout.org_units == ("ou-ab12-cdefgh34", "ou-ab12-ijklmn56")
+    config = config_from(**ROLLOUT)
+    assert (config.client_accounts, config.org_rollout.org_units) == ((), ("ou-ab12-cdefgh34", "ou-ab12-ijklmn56"))
+
+
+def test_listed_client_accounts_are_refused_rather_than_ignored() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**{**ROLLOUT, "client_accounts": "444455556666"})
+    assert str(raised.value) == (
+        "context key 'client_accounts' is '444455556666': expected no value with client_org_units: the StackSet deploys "
+        "a requestor to every account of those OUs and the API admits exactly them. Remove client_accounts; or, to "
+        "deploy to the listed accounts one by one, remove client_org_units and the stackset_ and policy_account keys "
+        "instead. Remove it from cdk.json (or the -c client_accounts=... argument)."
+    )
 
 
 def test_the_guard_is_managed_in_the_organizations_region_of_the_partition() -> None:

@@ -59,7 +59,6 @@ def other_connection(region: str = "eu-west-1", account: str = "999988887777", p
         ({"pipeline_account": "99998888777"}, "pipeline_account", "12-digit AWS account id"),
         ({"pipeline_region": "eu-west"}, "pipeline_region", "AWS region name"),
         ({"pipeline_region": "cn-north-1"}, "pipeline_region", "cannot reach accounts of another partition"),
-        ({"pipeline_connection_arn": None}, "pipeline_connection_arn", "the ARN of a CodeConnections connection"),
         ({"pipeline_connection_arn": "my-github-connection"}, "pipeline_connection_arn", "Developer Tools > Connections"),
         (
             {"pipeline_connection_arn": other_connection(account="111122223333")},
@@ -71,7 +70,6 @@ def other_connection(region: str = "eu-west-1", account: str = "999988887777", p
             "pipeline_connection_arn",
             "uses connections of its own account only",
         ),
-        ({"pipeline_repository": None}, "pipeline_repository", "owner/name"),
         ({"pipeline_repository": "https://github.com/my-org/orders-api"}, "pipeline_repository", "no URL, no .git"),
         ({"pipeline_repository": "my-org/orders-api.git"}, "pipeline_repository", "no URL, no .git"),
         ({"pipeline_repository": "orders-api"}, "pipeline_repository", "owner/name"),
@@ -89,6 +87,27 @@ def test_each_bad_value_names_the_key_the_value_and_the_fix(overrides: dict[str,
     assert raised.value.key == key
     assert f"context key '{key}'" in str(raised.value)
     assert expected in str(raised.value)
+
+
+def test_with_only_pipeline_account_every_missing_pipeline_key_is_named_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(pipeline_account=PIPELINE["pipeline_account"])
+    assert str(raised.value) == (
+        "pipeline_account needs context keys that are not set: 'pipeline_connection_arn' (the ARN of a CodeConnections "
+        "connection to the repository's host, such as arn:aws:codeconnections:eu-west-1:999988887777:connection/<uuid>; "
+        "create it in the console under Developer Tools > Connections and finish its handshake); 'pipeline_repository' "
+        "(the repository as owner/name, such as \"my-org/orders-api\": no URL, no .git). Set them in cdk.json or pass "
+        "-c key=<value>."
+    )
+
+
+@pytest.mark.parametrize("key", ["pipeline_connection_arn", "pipeline_repository"])
+def test_one_missing_pipeline_key_is_named_alone(key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(**{**PIPELINE, key: None})
+    assert raised.value.key == key
+    assert str(raised.value).startswith(f"pipeline_account needs context keys that are not set: '{key}' (")
+    assert str(raised.value).count("' (") == 1
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from stacks.context_values import (
     PIPELINE_KEYS,
     ConfigError,
     OrgRollout,
+    MissingKeysError,
     Region,
     is_unset,
     parse_account,
@@ -23,6 +24,7 @@ from stacks.context_values import (
 )
 
 DEFAULT_BRANCH = "main"
+REPOSITORY_EXPECTED = 'the repository as owner/name, such as "my-org/orders-api": no URL, no .git'
 # GitHub's owner/name (GitLab's group/subgroup/name too): what CodeConnections calls FullRepositoryId.
 REPOSITORY_PATTERN = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+")
 # git's own rules for a branch name (git check-ref-format), as far as a pipeline needs them.
@@ -90,6 +92,16 @@ def parse_pipeline(
             f"a region in the partition of api_region {api_region.name!r} ({api_region.partition}): a pipeline "
             "cannot reach accounts of another partition, whose roles cannot trust it",
         )
+    missing = {
+        key: expected
+        for key, expected in (
+            ("pipeline_connection_arn", connection_expected(account, region)),
+            ("pipeline_repository", REPOSITORY_EXPECTED),
+        )
+        if is_unset(get(key))
+    }
+    if missing:
+        raise MissingKeysError("pipeline_account", missing)
     return PipelineSettings(
         account=account,
         region=region,
@@ -121,18 +133,22 @@ def check_org_admin(value: Any, account: str, org_rollout: OrgRollout | None) ->
             "into every account of the OUs, as an organization administrator can. Set it only if they are trusted as "
             "much; otherwise leave out pipeline_account and deploy with make deploy-api and make deploy-org",
         )
+def connection_example(account: str, region: Region) -> str:
+    return f"arn:{region.partition}:codeconnections:{region.name}:{account}:connection/<uuid>"
+
+
+def connection_expected(account: str, region: Region) -> str:
+    return (
+        f"the ARN of a CodeConnections connection to the repository's host, such as {connection_example(account, region)}; "
+        "create it in the console under Developer Tools > Connections and finish its handshake"
+    )
 
 
 def parse_connection_arn(value: Any, account: str, region: Region) -> str:
-    example = f"arn:{region.partition}:codeconnections:{region.name}:{account}:connection/<uuid>"
+    example = connection_example(account, region)
     parts = CONNECTION_PATTERN.fullmatch(value) if isinstance(value, str) else None
     if parts is None:
-        raise ConfigError(
-            "pipeline_connection_arn",
-            value,
-            f"the ARN of a CodeConnections connection to the repository's host, such as {example} "
-            "(create it in the console under Developer Tools > Connections and finish its handshake)",
-        )
+        raise ConfigError("pipeline_connection_arn", value, connection_expected(account, region))
     # A connection serves every region of its partition (connections are global), but
     # only pipelines of its own account.
     if (parts["partition"], parts["account"]) != (region.partition, account):
@@ -147,9 +163,7 @@ def parse_connection_arn(value: Any, account: str, region: Region) -> str:
 
 def parse_repository(value: Any) -> str:
     if not isinstance(value, str) or not REPOSITORY_PATTERN.fullmatch(value) or value.endswith(".git"):
-        raise ConfigError(
-            "pipeline_repository", value, "the repository as owner/name, such as \"my-org/orders-api\" (no URL, no .git)"
-        )
+        raise ConfigError("pipeline_repository", value, REPOSITORY_EXPECTED)
     return value
 
 
