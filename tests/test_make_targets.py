@@ -129,4 +129,93 @@ def project(tmp_path: pathlib.Path) -> Project:
 def test_an_injected_profile_is_only_a_name_that_does_not_exist(project: Project) -> None:
     result = project.make("smoke", f"PROFILE={project.injection()}")
     assert result.returncode == 2
-    "EXECUTION_POLICIES", "FORCE", "PRINCIPAL", "PYTHON", "SETUP", "ARGS", "PYTEST_ADDOPTS",
+    assert f"The AWS profile '{project.injection()}' does not exist" in result.stderr
+    assert not project.planted.exists()
+
+
+@pytest.mark.parametrize(("target", "setting"), [("deploy-client", "STACK"), ("deploy-org", "STACKS"), ("smoke", "STACK")])
+def test_an_injected_stack_is_only_a_stack_that_is_not_there(project: Project, target: str, setting: str) -> None:
+    result = project.make(target, "PROFILE=api-admin", f"{setting}={project.injection()}")
+    assert result.returncode == 2
+    assert "Nothing to do:" in result.stderr
+    assert not project.planted.exists()
+
+
+def test_cdk_args_are_split_into_arguments_never_evaluated_or_globbed(project: Project) -> None:
+    project.make("synth", f"CDK_ARGS=-c stage=dev {project.injection()}")
+    assert project.cli_calls[0] == ["synth", "--quiet", "--no-notices", "-c", "stage=dev", *project.injection().split()]
+    assert not project.planted.exists()
+
+
+def test_the_bootstrap_settings_reach_the_cli_each_as_one_argument(project: Project) -> None:
+    values = {name: f"{name.lower()} {project.injection()}" for name in ("ENVIRONMENT", "TRUST", "EXECUTION_POLICIES")}
+    result = project.make("bootstrap", "PROFILE=api-admin", *(f"{name}={value}" for name, value in values.items()))
+    assert result.returncode == 2
+    assert project.cli_calls == [
+        [
+            "bootstrap", values["ENVIRONMENT"], "--profile", "api-admin", "--no-notices",
+            "--trust", values["TRUST"], "--cloudformation-execution-policies", values["EXECUTION_POLICIES"],
+        ]  # fmt: skip
+    ]
+    assert not project.planted.exists()
+
+
+def test_an_injected_force_is_not_true_and_adds_nothing(project: Project) -> None:
+    result = project.make("deploy-api", "PROFILE=api-admin", f"FORCE={project.injection()}")
+    assert result.returncode == 2
+    assert project.cli_calls[-1] == ["deploy", "--app", "cdk.out", "--profile", "api-admin", "--no-notices", "ApiStack", "--exclusively"]
+    assert not project.planted.exists()
+
+
+def test_an_injected_principal_is_refused_as_a_principal(project: Project) -> None:
+    result = project.make("revoke", "PROFILE=api-admin", f"PRINCIPAL={project.injection()}")
+    assert result.returncode == 2
+    assert "revoke did not run: PRINCIPAL " in result.stderr
+    assert not project.planted.exists()
+
+
+def test_an_injected_python_is_only_a_command_that_does_not_exist(project: Project) -> None:
+    (project.root / "requirements-dev.lock").write_text("")
+    (project.root / ".venv").unlink()
+    result = subprocess.run(
+        ["make", "--no-print-directory", ".venv/.requirements-installed", f"PYTHON={project.injection()}"],
+        cwd=project.root, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "No such file or directory" in result.stderr or "not found" in result.stderr
+    assert not project.planted.exists()
+    assert not (project.root / ".venv").exists()
+
+
+def make_test(arguments: str) -> subprocess.CompletedProcess[str]:
+    """`make test ARGS=<arguments>` as a user runs it, without this suite's own settings."""
+    inherited = {key: value for key, value in os.environ.items() if key not in OUTER_MAKE_AND_TARGET_SETTINGS}
+    return subprocess.run(
+        ["make", "--no-print-directory", *SET_UP, "-o", ".venv-checkov/.requirements-installed", "test", f"ARGS={arguments}"],
+        cwd=PROJECT_ROOT,
+        env=inherited,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_make_test_hands_its_arguments_to_pytest_quoted_as_in_a_shell() -> None:
+    result = make_test("--collect-only -q -k 'known_profile or unknown_profile' tests/test_make_targets.py")
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("tests/")] == [
+        "tests/test_make_targets.py::test_an_unknown_profile_is_named_with_the_known_ones",
+        "tests/test_make_targets.py::test_a_known_profile_passes",
+    ]
+
+
+def test_make_tests_arguments_are_never_run_as_commands(tmp_path: pathlib.Path) -> None:
+    ran = [tmp_path / f"ran-{number}" for number in range(5)]
+    result = make_test(
+        f"x; touch {ran[0]} && touch {ran[1]} $(touch {ran[2]}) `touch {ran[3]}` $(shell touch {ran[4]})"
+    )
+    # pytest got all of it as its arguments, found no test file named "x;" and stopped
+    # with its usage error, which make passes on.
+    assert "ERROR: file or directory not found: x;" in result.stderr
+    assert result.returncode == 2 and result.stderr.endswith(f"] Error {pytest.ExitCode.USAGE_ERROR.value}\n")
+    assert [path.name for path in ran if path.exists()] == []

@@ -133,6 +133,8 @@ def check_org_admin(value: Any, account: str, org_rollout: OrgRollout | None) ->
             "into every account of the OUs, as an organization administrator can. Set it only if they are trusted as "
             "much; otherwise leave out pipeline_account and deploy with make deploy-api and make deploy-org",
         )
+
+
 def connection_example(account: str, region: Region) -> str:
     return f"arn:{region.partition}:codeconnections:{region.name}:{account}:connection/<uuid>"
 
