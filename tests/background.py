@@ -6,7 +6,6 @@ process synthesizes; the tests that read them run last and wait only for their o
 from __future__ import annotations
 
 import functools
-import os
 import pathlib
 import subprocess
 import tempfile
@@ -39,7 +38,3 @@ class Run:
         stdout, stderr = self._process.communicate(timeout=self._timeout)
         return subprocess.CompletedProcess(self.command, self._process.returncode, stdout, stderr)
 
-
-def environment_without(names: set[str], **changes: str) -> dict[str, str]:
-    """This process's environment less `names` (settings of an outer make or shell), with `changes`."""
-    return {**{key: value for key, value in os.environ.items() if key not in names}, **changes}

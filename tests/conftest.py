@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import pathlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -106,6 +107,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         SERVICE.check(backend_code=True)
     except RouteError as error:
         pytest.exit(f"Invalid configuration: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def environment_without(names: set[str], **changes: str) -> dict[str, str]:
+    """This process's environment less `names` (settings of an outer make or shell), with
+    `changes`: for the commands a test runs."""
+    return {**{key: value for key, value in os.environ.items() if key not in names}, **changes}
 
 
 def feature_flags() -> dict[str, Any]:
@@ -273,16 +280,12 @@ def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
         stubber.assert_no_pending_responses()
 
 
-def waits_on_processes(module: Any, items: list[pytest.Item]) -> bool:
-    """A module whose tests read what processes of their own compute (its BACKGROUND
-    runs, tests/background.py; checkov and cfn-lint, tests/gates.py)."""
-    return hasattr(module, "BACKGROUND") or any("gate_scans" in item.fixturenames for item in items if item.module is module)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules that wait on processes run last, so that the processes (started with
-    the session) use the second core while the other tests synthesize."""
-    waiting = {item.module for item in items if waits_on_processes(item.module, items)}
+    """The modules whose tests read what processes of their own compute (their
+    BACKGROUND runs, tests/background.py; checkov and cfn-lint, tests/gates.py) run
+    last, so that the processes, started with the session, use the second core while
+    the other tests synthesize."""
+    waiting = {item.module for item in items if hasattr(item.module, "BACKGROUND") or "gate_scans" in item.fixturenames}
     items.sort(key=lambda item: item.module in waiting)
 
 

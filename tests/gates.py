@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import MODES, PROJECT_ROOT, synthesize
+from tests.pipeline_assembly import PIPELINE_CONFIGURATIONS, synthesize_pipeline
 
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
 CFN_LINT = PROJECT_ROOT / ".venv" / "bin" / "cfn-lint"
@@ -105,10 +106,7 @@ class Scans:
 GATED_WITH = {"denied_principals": "777788889999,arn:aws:iam::444455556666:role/team-*", "alarm_email": "oncall@example.com"}
 
 
-def gated_modes() -> dict[str, dict[str, Any]]:
-    from tests.conftest import MODES
-
-    return {mode: {**overrides, **GATED_WITH} for mode, overrides in MODES.items()}
+GATED_MODES = {mode: {**overrides, **GATED_WITH} for mode, overrides in MODES.items()}
 
 
 def templates_of(out_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
@@ -125,10 +123,7 @@ def templates_of(out_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
 @functools.cache
 def scans() -> Scans:
     """The scans of every gated configuration: each mode (with a deny list), the pipeline and its variants."""
-    from tests.conftest import synthesize
-    from tests.pipeline_assembly import PIPELINE_CONFIGURATIONS, synthesize_pipeline
-
-    configurations = {mode: templates_of(synthesize(gated=True, **context).out_dir) for mode, context in gated_modes().items()}
+    configurations = {mode: templates_of(synthesize(gated=True, **context).out_dir) for mode, context in GATED_MODES.items()}
     for name, context in PIPELINE_CONFIGURATIONS.items():
         configurations[name] = templates_of(synthesize_pipeline(**context).out_dir)
     return Scans(gather(configurations))

@@ -12,8 +12,8 @@ import subprocess
 import sys
 
 import app as cdk_app
-from tests.background import Run, environment_without
-from tests.conftest import PROJECT_ROOT, suite_context
+from tests.background import Run
+from tests.conftest import PROJECT_ROOT, environment_without, suite_context
 
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 JSII_PACKAGE_CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "aws" / "jsii" / "package-cache"

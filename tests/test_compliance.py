@@ -30,7 +30,7 @@ from stacks.shared.control_tower import ControlTowerChecks, resource_types, rule
 from stacks.shared.log_groups import CLOUDWATCH_LOGS_ACTIONS
 from tests.conftest import CLIENT_STACK, MODES, NO_BUNDLING, TEST_CONFIGURATION, SynthesizedApp, suite_context, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DeployedStack, Deployment
-from tests.gates import CHECKOV, Scans, gated_modes
+from tests.gates import CHECKOV, GATED_MODES, Scans
 
 # Each mode's stacks, where they are not ApiStack and the client stack.
 STACKS = {
@@ -135,7 +135,7 @@ def member_assembly_kept_in(directory: pathlib.Path) -> Iterator[None]:
 
 def synthesize_to(out_dir: pathlib.Path, mode: str, change: Callable[[BuiltStacks], None]) -> None:
     """A mode's app in `out_dir`, changed by `change` before it synthesizes (a planted finding)."""
-    app = cdk_app.new_app(context=suite_context(**gated_modes()[mode], **NO_BUNDLING), outdir=str(out_dir))
+    app = cdk_app.new_app(context=suite_context(**GATED_MODES[mode], **NO_BUNDLING), outdir=str(out_dir))
     stacks = cdk_app.build_stacks(app, cdk_app.load_config(app))
     change(stacks)
     app.synth()
@@ -144,7 +144,7 @@ def synthesize_to(out_dir: pathlib.Path, mode: str, change: Callable[[BuiltStack
 @pytest.fixture(scope="module")
 def gated() -> dict[str, SynthesizedApp]:
     """Each mode as the gates judge it (tests/gates.py)."""
-    return {mode: synthesize(gated=True, **context) for mode, context in gated_modes().items()}
+    return {mode: synthesize(gated=True, **context) for mode, context in GATED_MODES.items()}
 
 
 @pytest.fixture(scope="module")

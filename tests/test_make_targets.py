@@ -5,14 +5,13 @@ code for the shell or for make, and `make test` hands ARGS to pytest and to noth
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SET_UP
+from tests.conftest import PROJECT_ROOT, SET_UP, environment_without
 from tools.check_profile import problem
 
 OUTER_MAKE_AND_TARGET_SETTINGS = {
@@ -62,8 +61,9 @@ def make(
     config = tmp_path / "config"
     config.write_text("[profile api-admin]\nregion = eu-west-1\n")
     # Nothing of the make that may run this suite, nor a profile in the shell, leaks in.
-    inherited = {key: value for key, value in os.environ.items() if key not in OUTER_MAKE_AND_TARGET_SETTINGS}
-    environment = {**inherited, "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    environment = environment_without(
+        OUTER_MAKE_AND_TARGET_SETTINGS, AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none")
+    )
     if fake_cli:
         environment.update(PATH=f"{fake_cli.parent}:{environment['PATH']}", NPX_LOG=str(tmp_path / "npx.log"))
     return subprocess.run(
@@ -189,11 +189,10 @@ def test_an_injected_python_is_only_a_command_that_does_not_exist(project: Proje
 
 def make_test(arguments: str) -> subprocess.CompletedProcess[str]:
     """`make test ARGS=<arguments>` as a user runs it, without this suite's own settings."""
-    inherited = {key: value for key, value in os.environ.items() if key not in OUTER_MAKE_AND_TARGET_SETTINGS}
     return subprocess.run(
         ["make", "--no-print-directory", *SET_UP, "-o", ".venv-checkov/.requirements-installed", "test", f"ARGS={arguments}"],
         cwd=PROJECT_ROOT,
-        env=inherited,
+        env=environment_without(OUTER_MAKE_AND_TARGET_SETTINGS),
         capture_output=True,
         text=True,
         timeout=300,

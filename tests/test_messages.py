@@ -13,8 +13,8 @@ import pytest
 
 import app as cdk_app
 from stacks.config import ACCESS_MODES, ConfigError
-from tests.background import Run, environment_without
-from tests.conftest import MODES, PROJECT_ROOT, SET_UP, config_from, suite_context, synthesize
+from tests.background import Run
+from tests.conftest import MODES, PROJECT_ROOT, SET_UP, config_from, environment_without, suite_context, synthesize
 from tests.pipeline_assembly import PIPELINE as PIPELINE_KEYS
 from tools import pick_stacks
 from tools.pick_stacks import NotInThisConfiguration

@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 from stacks.api.access_logs import HTTP_ACCESS_LOG_FIELDS, REST_ACCESS_LOG_FIELDS
 from stacks.config import ConfigError
 from stacks.operations import api_operations
-from tests.gates import gated_modes
+from tests.gates import GATED_MODES
 from tests.conftest import CLIENT_STACK, MODES, PROJECT_ROOT, SynthesizedApp, config_from, synthesize
 from tools import dashboard_picture
 
@@ -25,7 +25,7 @@ CLIENT_MODES = [mode for mode in MODES if mode != "org-rollout"]
 @pytest.fixture(scope="module")
 def synths() -> dict[str, SynthesizedApp]:
     """Each mode as the gates judge it, with an alarm email (tests/gates.py)."""
-    return {mode: synthesize(gated=True, **context) for mode, context in gated_modes().items()}
+    return {mode: synthesize(gated=True, **context) for mode, context in GATED_MODES.items()}
 
 
 def joined(value: Any) -> str:

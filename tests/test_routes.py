@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import app as cdk_app
 from stacks.routes import METHODS, Backend, Route, RouteError, Service
-from tests.conftest import PROJECT_ROOT, config_from, suite_context
+from tests.conftest import PROJECT_ROOT, config_from, environment_without, suite_context
 
 HEALTH = Route("GET", "/health")
 EXISTING = "arn:aws:lambda:eu-west-1:111122223333:function:inventory-backend"
@@ -192,7 +192,7 @@ def test_a_wrong_declaration_stops_app_py_and_the_suite_with_its_message_and_no_
     suite = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_routes.py"],
         cwd=checkout,
-        env={key: value for key, value in os.environ.items() if key != "PYTEST_ADDOPTS"},
+        env=environment_without({"PYTEST_ADDOPTS"}),
         capture_output=True,
         text=True,
         timeout=120,
