@@ -32,6 +32,13 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # refuses '~').
 SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 SEGMENT_RULE = "letters, digits, '-', '.' and '_'"
+# Names every JavaScript object already has: CDK (2.275) keeps a REST resource's children
+# in a plain object keyed by segment, and a segment of these names fails its synth
+# ("resource.resourceForPath is not a function").
+CDK_RESERVED_SEGMENTS = frozenset({
+    "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__", "constructor",
+    "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf",
+})  # fmt: skip
 # A whole segment; greedy (`+`, the rest of the path) only as the last one.
 PARAMETER = re.compile(r"\{(?P<name>[A-Za-z0-9._-]+)(?P<greedy>\+?)\}")
 BACKEND_FOLDER = re.compile(r"[A-Za-z0-9_-]+")
@@ -135,6 +142,11 @@ class Route:
                     )
                 if not SEGMENT.fullmatch(segment):
                     return f"{self.declared}: the segment {segment!r} may hold {SEGMENT_RULE} only (or be a parameter such as '{{isbn}}')"
+                if segment in CDK_RESERVED_SEGMENTS:
+                    return (
+                        f"{self.declared}: the segment {segment!r} is a name every JavaScript object has, which CDK "
+                        "cannot build a REST resource of: rename it"
+                    )
                 continue
             if parameter["greedy"] and position != len(segments):
                 return (

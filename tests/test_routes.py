@@ -5,13 +5,10 @@ declaration is accepted, and its ARN is the one API Gateway gives its requests."
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import pathlib
 import re
-import shutil
-import subprocess
 import sys
+from collections.abc import Callable
 
 import aws_cdk as cdk
 import pytest
@@ -21,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import app as cdk_app
-from stacks.routes import METHODS, Backend, Route, RouteError, Service
-from tests.conftest import PROJECT_ROOT, config_from, environment_without, suite_context
+from stacks.routes import CDK_RESERVED_SEGMENTS, METHODS, Backend, Route, RouteError, Service
+from tests.background import Run, app_py, copy_project
+from tests.conftest import config_from, environment_without, suite_context
 
 HEALTH = Route("GET", "/health")
 EXISTING = "arn:aws:lambda:eu-west-1:111122223333:function:inventory-backend"
@@ -75,6 +73,11 @@ MISTAKES = {
     "trailing slash": (
         with_routes(Route("GET", "/books/")),
         "Route('GET', '/books/'): no '/' at the end of the path (only the root is '/'): Route('GET', '/books')",
+    ),
+    "segment CDK cannot build": (
+        with_routes(Route("GET", "/books/constructor")),
+        "Route('GET', '/books/constructor'): the segment 'constructor' is a name every JavaScript object has, which "
+        "CDK cannot build a REST resource of: rename it",
     ),
     "dot segment": (
         with_routes(Route("GET", "/books/../authors")),
@@ -164,39 +167,41 @@ def test_an_existing_function_needs_no_backend_folder() -> None:
     assert dataclasses.replace(config, service=with_routes(source="inventory")).service.backend.source == "inventory"
 
 
-def checkout_with(tmp_path: pathlib.Path, wrong: str) -> pathlib.Path:
-    """The project copied, its SERVICE's order route replaced by `wrong`."""
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for part in ("app.py", "stacks", "lambda_src", "tools", "cdk.json", "tests", "pytest.ini"):
-        source = PROJECT_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, checkout / part)
-    routes = checkout / "stacks" / "routes.py"
-    declared = 'Route("GET", "/orders/{id}"),'
-    assert declared in routes.read_text()
-    routes.write_text(routes.read_text().replace(declared, wrong))
+def checkout_with(wrong: str) -> Callable[[pathlib.Path], None]:
+    """What writes the project into a directory, its SERVICE's order route replaced by `wrong`."""
+
+    def checkout(directory: pathlib.Path) -> None:
+        copy_project(directory, ("app.py", "stacks", "lambda_src", "tools", "cdk.json", "tests", "pytest.ini"))
+        routes = directory / "stacks" / "routes.py"
+        declared = 'Route("GET", "/orders/{id}"),'
+        assert declared in routes.read_text()
+        routes.write_text(routes.read_text().replace(declared, wrong))
+
     return checkout
 
 
-def test_a_wrong_declaration_stops_app_py_and_the_suite_with_its_message_and_no_traceback(tmp_path: pathlib.Path) -> None:
-    checkout = checkout_with(tmp_path, 'Route("GET", "orders/{id}"),')
+def suite_in(checkout: Callable[[pathlib.Path], None]) -> Run:
+    """The routes' tests run in the checkout, without this suite's own pytest settings."""
+
+    def prepare(directory: pathlib.Path) -> dict[str, str]:
+        checkout(directory)
+        return environment_without({"PYTEST_ADDOPTS"})
+
+    return Run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_routes.py"], prepare, timeout=120)
+
+
+WRONG = 'Route("GET", "orders/{id}"),'
+# Started when the session starts (tests/background.py).
+BACKGROUND = {"app.py": app_py(suite_context(), checkout=checkout_with(WRONG)), "the suite": suite_in(checkout_with(WRONG))}
+
+
+def test_a_wrong_declaration_stops_app_py_and_the_suite_with_its_message_and_no_traceback() -> None:
     expected = "stacks/routes.py: Route('GET', 'orders/{id}'): the path must start with '/'"
-    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(suite_context()), "CDK_OUTDIR": str(tmp_path / "cdk.out")}
-    synth = subprocess.run([sys.executable, "app.py"], cwd=checkout, env=environment, capture_output=True, text=True, timeout=120)
-    assert (synth.returncode, synth.stdout) == (1, "")
-    assert synth.stderr.startswith(f"Invalid configuration: {expected}") and "Traceback" not in synth.stderr
-    assert not list(tmp_path.rglob("*.template.json"))
-    suite = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_routes.py"],
-        cwd=checkout,
-        env=environment_without({"PYTEST_ADDOPTS"}),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    synth = BACKGROUND["app.py"]
+    assert (synth.result.returncode, synth.result.stdout) == (1, "")
+    assert synth.result.stderr.startswith(f"Invalid configuration: {expected}") and "Traceback" not in synth.result.stderr
+    assert not list(synth.directory.rglob("*.template.json"))
+    suite = BACKGROUND["the suite"].result
     output = suite.stdout + suite.stderr
     assert suite.returncode == pytest.ExitCode.USAGE_ERROR
     assert f"Invalid configuration: {expected}" in output and "Traceback" not in output
@@ -204,10 +209,10 @@ def test_a_wrong_declaration_stops_app_py_and_the_suite_with_its_message_and_no_
 
 
 # What API Gateway accepts, as the route rules say it: fixed segments (no dot segment,
-# which URLs drop), parameters, a greedy one last.
+# which URLs drop, and no name CDK cannot build), parameters, a greedy one last.
 NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
 NAMES = st.text(NAME_CHARACTERS, min_size=1, max_size=10)
-FIXED = NAMES.filter(lambda text: text not in (".", ".."))
+FIXED = NAMES.filter(lambda text: text not in (".", "..") and text not in CDK_RESERVED_SEGMENTS)
 VALUES = st.text(NAME_CHARACTERS + "~", min_size=1, max_size=8).filter(lambda text: text not in (".", ".."))
 
 
