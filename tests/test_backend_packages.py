@@ -4,16 +4,13 @@ platform without Docker and without the network; and an existing function instea
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from stacks.shared import bundling
+from tests.background import app_py, copy_project
 from tests.conftest import PROJECT_ROOT, SynthesizedApp, suite_context, synthesize, synthesize_bundled
 
 ELF_MACHINE_AARCH64 = 183
@@ -125,14 +122,17 @@ def test_a_function_the_api_cannot_be_granted_is_refused(arn: str) -> None:
         config_from(backend_function_arn=arn)
 
 
-def test_the_app_says_so_without_a_traceback_and_writes_no_template(tmp_path: pathlib.Path) -> None:
-    # A checkout whose setup has not fetched the wheels: the app and its code, no .wheelhouse.
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for part in ("app.py", "stacks", "lambda_src", "tools", "cdk.json"):
-        (shutil.copytree if (PROJECT_ROOT / part).is_dir() else shutil.copy)(PROJECT_ROOT / part, checkout / part)  # type: ignore[operator]
-    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(suite_context()), "CDK_OUTDIR": str(tmp_path / "cdk.out")}
-    finished = subprocess.run([sys.executable, "app.py"], cwd=checkout, env=environment, capture_output=True, text=True, timeout=120)
-    assert finished.returncode == 1
-    assert finished.stderr.startswith("The project is not set up: lambda_src/api/requirements.txt needs its wheels")
-    assert "Traceback" not in finished.stderr and not list(tmp_path.rglob("*.template.json"))
+# Started when the session starts (tests/background.py): app.py in a checkout whose setup
+# has not fetched the wheels (the app and its code, no .wheelhouse).
+BACKGROUND = {
+    "without the wheelhouse": app_py(
+        suite_context(), checkout=lambda directory: copy_project(directory, ("app.py", "stacks", "lambda_src", "tools", "cdk.json"))
+    )
+}
+
+
+def test_the_app_says_so_without_a_traceback_and_writes_no_template() -> None:
+    run = BACKGROUND["without the wheelhouse"]
+    assert run.result.returncode == 1
+    assert run.result.stderr.startswith("The project is not set up: lambda_src/api/requirements.txt needs its wheels")
+    assert "Traceback" not in run.result.stderr and not list(run.directory.rglob("*.template.json"))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from aws_cdk import region_info
 
 from stacks.config import ConfigError
-from tests.conftest import PROJECT_ROOT, config_from, suite_context
+from tests.background import app_py
+from tests.conftest import config_from, suite_context
 
 
 def test_example_configuration_parses() -> None:
@@ -255,17 +252,13 @@ def test_cdk_context_keys_that_are_not_ours_are_left_alone() -> None:
     assert config.api_account == "111122223333"
 
 
-def test_app_reports_a_bad_value_without_traceback_and_writes_nothing(tmp_path: Any) -> None:
-    context = suite_context(client_accounts="444455556666,not-an-account")
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "app.py")],
-        cwd=tmp_path,
-        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path / "cdk.out")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1
-    assert "Invalid configuration: context key 'client_accounts' is 'not-an-account'" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+# Started when the session starts (tests/background.py).
+BACKGROUND = {"a bad value": app_py(suite_context(client_accounts="444455556666,not-an-account"))}
+
+
+def test_app_reports_a_bad_value_without_traceback_and_writes_nothing() -> None:
+    run = BACKGROUND["a bad value"]
+    assert run.result.returncode == 1
+    assert "Invalid configuration: context key 'client_accounts' is 'not-an-account'" in run.result.stderr
+    assert "Traceback" not in run.result.stderr
+    assert [path for path in run.directory.rglob("*") if path.is_file()] == []

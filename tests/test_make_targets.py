@@ -8,9 +8,11 @@ import json
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
+from tests.background import Run
 from tests.conftest import PROJECT_ROOT, SET_UP, environment_without
 from tools.check_profile import problem
 
@@ -187,20 +189,25 @@ def test_an_injected_python_is_only_a_command_that_does_not_exist(project: Proje
     assert not (project.root / ".venv").exists()
 
 
-def make_test(arguments: str) -> subprocess.CompletedProcess[str]:
-    """`make test ARGS=<arguments>` as a user runs it, without this suite's own settings."""
-    return subprocess.run(
-        ["make", "--no-print-directory", *SET_UP, "-o", ".venv-checkov/.requirements-installed", "test", f"ARGS={arguments}"],
-        cwd=PROJECT_ROOT,
-        env=environment_without(OUTER_MAKE_AND_TARGET_SETTINGS),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def make_test(arguments: str) -> Run:
+    """`make test ARGS=<arguments>` in this project as a user runs it, without this suite's own settings."""
+    command = ["make", "--no-print-directory", "-C", str(PROJECT_ROOT), *SET_UP, "-o", ".venv-checkov/.requirements-installed"]
+    return Run([*command, "test", f"ARGS={arguments}"], lambda directory: environment_without(OUTER_MAKE_AND_TARGET_SETTINGS))
+
+
+# What the arguments below would create if a shell or make ran them.
+RAN = [pathlib.Path(tempfile.mkdtemp(prefix="make-test-arguments-")) / f"ran-{number}" for number in range(5)]
+# Started when the session starts (tests/background.py).
+BACKGROUND = {
+    "quoted arguments": make_test("--collect-only -q -k 'known_profile or unknown_profile' tests/test_make_targets.py"),
+    "commands as arguments": make_test(
+        f"x; touch {RAN[0]} && touch {RAN[1]} $(touch {RAN[2]}) `touch {RAN[3]}` $(shell touch {RAN[4]})"
+    ),
+}
 
 
 def test_make_test_hands_its_arguments_to_pytest_quoted_as_in_a_shell() -> None:
-    result = make_test("--collect-only -q -k 'known_profile or unknown_profile' tests/test_make_targets.py")
+    result = BACKGROUND["quoted arguments"].result
     assert result.returncode == 0, result.stderr
     assert [line for line in result.stdout.splitlines() if line.startswith("tests/")] == [
         "tests/test_make_targets.py::test_an_unknown_profile_is_named_with_the_known_ones",
@@ -208,13 +215,10 @@ def test_make_test_hands_its_arguments_to_pytest_quoted_as_in_a_shell() -> None:
     ]
 
 
-def test_make_tests_arguments_are_never_run_as_commands(tmp_path: pathlib.Path) -> None:
-    ran = [tmp_path / f"ran-{number}" for number in range(5)]
-    result = make_test(
-        f"x; touch {ran[0]} && touch {ran[1]} $(touch {ran[2]}) `touch {ran[3]}` $(shell touch {ran[4]})"
-    )
+def test_make_tests_arguments_are_never_run_as_commands() -> None:
+    result = BACKGROUND["commands as arguments"].result
     # pytest got all of it as its arguments, found no test file named "x;" and stopped
     # with its usage error, which make passes on.
     assert "ERROR: file or directory not found: x;" in result.stderr
     assert result.returncode == 2 and result.stderr.endswith(f"] Error {pytest.ExitCode.USAGE_ERROR.value}\n")
-    assert [path.name for path in ran if path.exists()] == []
+    assert [path.name for path in RAN if path.exists()] == []
