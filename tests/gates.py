@@ -14,11 +14,14 @@ import json
 import os
 import pathlib
 import subprocess
+import platform
+import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.shared.control_tower import package_tarball, resource_types, rules_that_cannot_apply
 from tests.conftest import MODES, PROJECT_ROOT, synthesize
 from tests.pipeline_assembly import PIPELINE_CONFIGURATIONS, synthesize_pipeline
 
@@ -55,12 +58,48 @@ def gather(configurations: dict[str, dict[str, dict[str, Any]]]) -> GatedTemplat
     return GatedTemplates(by_name, digest_of, directory)
 
 
+# cfn-guard's name for this machine's platform in the plugin's package (it runs on Linux).
+GUARD_BINARY = f"package/bin/ubuntu/{platform.machine()}/cfn-guard"
+RULES = "package/rules/control-tower/cfn-guard/"
+# A template of a type the app does not create, with a finding: an unencrypted queue.
+UNENCRYPTED_QUEUE = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": False}}}}
+
+
+def guard_package() -> pathlib.Path:
+    """The plugin's cfn-guard binary and Control Tower rules, unpacked into a directory
+    (as the plugin has them, under `package/`)."""
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="control-tower-"))
+    with tarfile.open(package_tarball()) as package:
+        members = [m for m in package if m.name == GUARD_BINARY or (m.name.startswith(RULES) and m.name.endswith(".guard"))]
+        package.extractall(directory, members=members, filter="data")
+    return directory
+
+
+def guard(package: pathlib.Path, rules: list[pathlib.Path], templates: list[pathlib.Path]) -> subprocess.Popen[str]:
+    """cfn-guard as the plugin runs it, on `rules` and `templates`."""
+    command = [str(package / GUARD_BINARY), "validate", *(f"--rules={rule}" for rule in rules),
+               *(f"--data={template}" for template in templates), "--output-format", "json", "--show-summary", "none",
+               "--structured"]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 class Scans:
-    """checkov and cfn-lint on the gathered templates, each started once, in the background."""
+    """checkov and cfn-lint on the gathered templates, and Control Tower's controls on
+    the modes' templates (every rule, and the rules the app chooses), each started once,
+    in the background."""
 
     def __init__(self, gathered: GatedTemplates) -> None:
         self.templates = gathered
         files = sorted(str(path) for path in gathered.directory.glob("*.template.json"))
+        self.queue = gathered.directory.parent / f"{gathered.directory.name}-queue.template.json"
+        self.queue.write_text(json.dumps(UNENCRYPTED_QUEUE))
+        modes = sorted({gathered.directory / f"{digest}.template.json" for name, digest in gathered.digest_of.items() if of_a_mode(name)})
+        self.guarded = [*modes, self.queue]
+        package = guard_package()
+        every_rule = sorted((package / RULES).rglob("*.guard"))
+        self.rules_left_out = rules_that_cannot_apply(resource_types(map(str, self.guarded)))
+        chosen = [rule for rule in every_rule if rule.stem not in self.rules_left_out]
+        self._guard = {"every rule": guard(package, every_rule, self.guarded), "chosen rules": guard(package, chosen, self.guarded)}
         self._checkov = subprocess.Popen(
             [str(CHECKOV), "--directory", str(gathered.directory), "--framework", "cloudformation", "--skip-download",
              "--output", "json"],
@@ -90,6 +129,16 @@ class Scans:
                 found.setdefault(name, []).append(f"{match['Rule']['Id']} {match['Message']} ({match['Location']['Path']})")
         return found
 
+    @functools.cached_property
+    def control_tower(self) -> dict[str, dict[str, Any]]:
+        """Each cfn-guard run's findings (its `not_compliant` results) by template."""
+        findings = {}
+        for run, process in self._guard.items():
+            output, errors = process.communicate(timeout=900)
+            assert output, errors
+            findings[run] = {result["name"]: result["not_compliant"] for result in json.loads(output)}
+        return findings
+
     def checkov_failures(self, selected: Callable[[str], bool]) -> list[str]:
         """checkov's failed checks in the templates whose names `selected` picks."""
         return [
@@ -118,6 +167,10 @@ def templates_of(out_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
             if resource["Type"] == "AWS::CloudFormation::StackSet":
                 templates[name.replace(".template.json", ".member.template.json")] = json.loads(resource["Properties"]["TemplateBody"])
     return templates
+
+
+def of_a_mode(name: str) -> bool:
+    return name.split("/")[0] in MODES
 
 
 @functools.cache

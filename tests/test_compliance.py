@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import aws_cdk as cdk
-import jsii
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -26,11 +25,11 @@ from app import BuiltStacks
 from stacks.org import member_template
 from stacks.routes import SERVICE
 from stacks.shared.compliance import GUARD_PLUGIN, nag_name
-from stacks.shared.control_tower import ControlTowerChecks, resource_types, rule_resource_types, rules_that_cannot_apply
+from stacks.shared.control_tower import rule_resource_types, rules_that_cannot_apply
 from stacks.shared.log_groups import CLOUDWATCH_LOGS_ACTIONS
 from tests.conftest import CLIENT_STACK, MODES, NO_BUNDLING, TEST_CONFIGURATION, SynthesizedApp, suite_context, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DeployedStack, Deployment
-from tests.gates import CHECKOV, GATED_MODES, Scans
+from tests.gates import CHECKOV, GATED_MODES, Scans, of_a_mode
 
 # Each mode's stacks, where they are not ApiStack and the client stack.
 STACKS = {
@@ -166,10 +165,6 @@ def assemblies(gated: dict[str, SynthesizedApp]) -> dict[str, pathlib.Path]:
 def templates(gate_scans: Scans) -> dict[str, dict[str, Any]]:
     """Every mode's templates (and the member template) as the gates scan them, by `<mode>/<file>`."""
     return {name: template for name, template in gate_scans.templates.by_name.items() if of_a_mode(name)}
-
-
-def of_a_mode(name: str) -> bool:
-    return name.split("/")[0] in MODES
 
 
 @pytest.fixture(scope="module")
@@ -344,37 +339,17 @@ def test_a_new_control_tower_finding_fails_synth_beside_the_acknowledged_ones(
     assert guard_acknowledged(report) == {(OUTSIDE_A_VPC, function) for function in FUNCTIONS_OUTSIDE_A_VPC["resource-policy"]}
 
 
-@jsii.implements(cdk.IPolicyValidationContext)
-class TemplatesToValidate:
-    def __init__(self, paths: list[str]) -> None:
-        self._paths = paths
-
-    @property
-    def template_paths(self) -> list[str]:
-        return self._paths
-
-
-def verdicts(report: cdk.PolicyValidationPluginReport) -> list[tuple[str, str, str]]:
-    return sorted(
-        (violation.rule_name, pathlib.Path(resource.template_path).name, resource.resource_logical_id)
-        for violation in report.violations
-        for resource in violation.violating_resources
-    )
-
-
-def test_control_tower_rules_chosen_by_resource_type_find_what_every_rule_finds(gate_scans: Scans, tmp_path: pathlib.Path) -> None:
-    """On every mode's templates and a template of a type the app does not create (an
-    unencrypted queue): the same findings as the whole rule set's."""
-    queue = tmp_path / "queue.template.json"
-    queue.write_text(json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": False}}}}))
-    digests = {digest for name, digest in gate_scans.templates.digest_of.items() if of_a_mode(name)}
-    paths = [*(str(gate_scans.templates.directory / f"{digest}.template.json") for digest in sorted(digests)), str(queue)]
-    every_rule = CfnGuardValidator().validate(TemplatesToValidate(paths))
-    chosen = ControlTowerChecks().validate(TemplatesToValidate(paths))
-    assert verdicts(chosen) == verdicts(every_rule)
-    assert {rule for rule, template, _ in verdicts(every_rule) if template == queue.name}, "the queue's rules ran"
+def test_control_tower_rules_chosen_by_resource_type_find_what_every_rule_finds(gate_scans: Scans) -> None:
+    """cfn-guard on every mode's templates and a template of a type the app does not
+    create (an unencrypted queue): the same findings with the rules ControlTowerChecks
+    chooses (rules_that_cannot_apply left out) as with every rule of the package."""
+    findings = gate_scans.control_tower
+    assert findings["chosen rules"] == findings["every rule"]
+    assert findings["every rule"][str(gate_scans.queue)], "the queue's rules ran"
+    assert sum(map(len, findings["every rule"].values())) > 1, "the functions outside a VPC are found too"
+    assert len(findings["every rule"]) == len(gate_scans.guarded)
     # Most rules were left out.
-    assert len(rules_that_cannot_apply(resource_types(paths))) > len(rule_resource_types()) / 2
+    assert len(gate_scans.rules_left_out) > len(rule_resource_types()) / 2
 
 
 def test_a_rule_runs_when_any_resource_type_it_names_is_present() -> None:

@@ -29,11 +29,17 @@ RULES_IN_PACKAGE = re.compile(r"^package/rules/control-tower/cfn-guard/.+/(?P<ru
 RESOURCE_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
 
 
+def package_tarball() -> pathlib.Path:
+    """The plugin's jsii tarball: its code, its rules and the cfn-guard binaries."""
+    (tarball,) = pathlib.Path(guard_package.__file__).parent.glob("*.jsii.tgz")
+    return tarball
+
+
 @functools.cache
 def rule_resource_types() -> dict[str, frozenset[str]]:
     """Each bundled rule, by the name `disabled_rules` takes (its file's stem), and the
     resource types it names. Read from the package itself, so an upgrade brings its own."""
-    (tarball,) = pathlib.Path(guard_package.__file__).parent.glob("*.jsii.tgz")
+    tarball = package_tarball()
     rules = {}
     with tarfile.open(tarball) as package:
         for member in package:
