@@ -28,11 +28,18 @@ class Run:
         self._prepare = prepare
         self._timeout = timeout
         self._process: subprocess.Popen[str] | None = None
+        self._not_started: Exception | None = None
         self.directory = pathlib.Path(tempfile.mkdtemp(prefix="background-run-"))
 
     def start(self) -> None:
-        if self._process is None:
-            environment = self._prepare(self.directory)
+        """Started once; a `prepare` that fails is reported by the test that reads the
+        result, not by the session that starts every run."""
+        if self._process is None and self._not_started is None:
+            try:
+                environment = self._prepare(self.directory)
+            except Exception as error:  # noqa: BLE001 (any failure is the reading test's)
+                self._not_started = error
+                return
             self._process = subprocess.Popen(
                 self.command, cwd=self.directory, env=environment, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -41,6 +48,8 @@ class Run:
     @functools.cached_property
     def result(self) -> subprocess.CompletedProcess[str]:
         self.start()
+        if self._not_started is not None:
+            raise self._not_started
         assert self._process is not None
         stdout, stderr = self._process.communicate(timeout=self._timeout)
         return subprocess.CompletedProcess(self.command, self._process.returncode, stdout, stderr)

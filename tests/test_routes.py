@@ -24,6 +24,8 @@ from tests.conftest import config_from, environment_without, suite_context
 
 HEALTH = Route("GET", "/health")
 EXISTING = "arn:aws:lambda:eu-west-1:111122223333:function:inventory-backend"
+# A backend folder that no project has (an adopter's own may be named anything else).
+NO_SUCH_FOLDER = "no-such-backend"
 FIX_THERE = ". Fix SERVICE there (the README's \"Adapt it to your API\" shows a declaration)."
 
 
@@ -122,8 +124,8 @@ MISTAKES = {
         "written, so name a route without one as health",
     ),
     "no backend folder": (
-        with_routes(source="inventory"),
-        "Backend('inventory'): lambda_src/inventory/handler.py does not exist: write the backend's "
+        with_routes(source=NO_SUCH_FOLDER),
+        f"Backend({NO_SUCH_FOLDER!r}): lambda_src/{NO_SUCH_FOLDER}/handler.py does not exist: write the backend's "
         "handler(event, context) there (or name the folder that holds it), or set the context key "
         "backend_function_arn to answer the routes with an existing function",
     ),
@@ -151,31 +153,31 @@ def test_each_mistake_names_its_route_and_fix_and_app_py_writes_no_template(
 
 
 def test_every_mistake_is_named_at_once() -> None:
-    service = with_routes(Route("get", "/books"), Route("GET", "books"), source="inventory")
+    service = with_routes(Route("get", "/books"), Route("GET", "books"), source=NO_SUCH_FOLDER)
     configuration = config_from()
     with pytest.raises(RouteError) as raised:
         dataclasses.replace(configuration, service=service)
     assert [mistake.split(":")[0] for mistake in raised.value.mistakes] == [
         "Route('get', '/books')",
         "Route('GET', 'books')",
-        "Backend('inventory')",
+        f"Backend({NO_SUCH_FOLDER!r})",
     ]
 
 
 def test_an_existing_function_needs_no_backend_folder() -> None:
     config = config_from(backend_function_arn=EXISTING)
-    assert dataclasses.replace(config, service=with_routes(source="inventory")).service.backend.source == "inventory"
+    assert dataclasses.replace(config, service=with_routes(source=NO_SUCH_FOLDER)).service.backend.source == NO_SUCH_FOLDER
 
 
 def checkout_with(wrong: str) -> Callable[[pathlib.Path], None]:
-    """What writes the project into a directory, its SERVICE's order route replaced by `wrong`."""
+    """What writes the project into a directory, with the route `wrong` added to whatever
+    SERVICE it declares."""
 
     def checkout(directory: pathlib.Path) -> None:
         copy_project(directory, ("app.py", "stacks", "lambda_src", "tools", "cdk.json", "tests", "pytest.ini"))
         routes = directory / "stacks" / "routes.py"
-        declared = 'Route("GET", "/orders/{id}"),'
-        assert declared in routes.read_text()
-        routes.write_text(routes.read_text().replace(declared, wrong))
+        added = f"\n\nimport dataclasses\n\nSERVICE = dataclasses.replace(SERVICE, routes=(*SERVICE.routes, {wrong}))\n"
+        routes.write_text(routes.read_text() + added)
 
     return checkout
 
@@ -190,13 +192,13 @@ def suite_in(checkout: Callable[[pathlib.Path], None]) -> Run:
     return Run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_routes.py"], prepare, timeout=120)
 
 
-WRONG = 'Route("GET", "orders/{id}"),'
+WRONG = 'Route("GET", "wrong/{id}")'
 # Started when the session starts (tests/background.py).
 BACKGROUND = {"app.py": app_py(suite_context(), checkout=checkout_with(WRONG)), "the suite": suite_in(checkout_with(WRONG))}
 
 
 def test_a_wrong_declaration_stops_app_py_and_the_suite_with_its_message_and_no_traceback() -> None:
-    expected = "stacks/routes.py: Route('GET', 'orders/{id}'): the path must start with '/'"
+    expected = "stacks/routes.py: Route('GET', 'wrong/{id}'): the path must start with '/'"
     synth = BACKGROUND["app.py"]
     assert (synth.result.returncode, synth.result.stdout) == (1, "")
     assert synth.result.stderr.startswith(f"Invalid configuration: {expected}") and "Traceback" not in synth.result.stderr
