@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stacks.context_keys import default
 from stacks.context_values import (
     DeniedPrincipals,
     ACCESS_MODE_DESCRIPTION,
     ACCESS_MODES,
     API_ID_PATTERN,
-    API_TYPES,
     ASSUME_ROLE,
     HTTP,
     MAX_THROTTLE_BURST,
@@ -125,19 +125,19 @@ class AppConfig:
     # The API's id as given in the context (-c api_id), or None: then ApiStack's
     # consumers get a reference that CloudFormation resolves when they deploy.
     api_id: str | None
-    throttle_rate: float = 50
-    throttle_burst: int = 100
-    create_cloudwatch_role: bool = True
+    throttle_rate: float = default("throttle_rate")
+    throttle_burst: int = default("throttle_burst")
+    create_cloudwatch_role: bool = default("create_cloudwatch_role")
     allowed_principal_arns: tuple[str, ...] = ()
     org_id: str | None = None
     org_paths: tuple[str, ...] = ()
-    access_mode: str = RESOURCE_POLICY
+    access_mode: str = default("access_mode")
     invoker_role_arn: str | None = None
-    api_type: str = REST
-    endpoint_type: str = REGIONAL
+    api_type: str = default("api_type")
+    endpoint_type: str = default("endpoint_type")
     # With endpoint_type private: each client account's network, by account.
     client_networks: dict[str, ClientNetwork] = field(default_factory=dict)
-    create_vpc_endpoint: bool = False
+    create_vpc_endpoint: bool = default("create_vpc_endpoint")
     # access_mode lambda-authorizer: the security account, and the authorizer's id as
     # given in the context (with api_id), else read from ApiStack like api_id.
     authorizer_account: str | None = None
@@ -255,7 +255,7 @@ class AppConfig:
         api_id_value = get("api_id")
         org_id = parse_org_id(get("org_id"))
         api_account = parse_account("api_account", get("api_account"))
-        api_type = parse_choice("api_type", get("api_type"), API_TYPES)
+        api_type = parse_choice("api_type", get("api_type"))
         access_mode = parse_access_mode(get("access_mode"), api_type)
         endpoint_type = parse_endpoint_type(get("endpoint_type"), api_type)
         if endpoint_type == PRIVATE and client_region != api_region:
@@ -279,7 +279,7 @@ class AppConfig:
             else parse_org_paths(get("org_paths"), org_id)
         )
         client_networks = parse_client_networks(get, endpoint_type, client_accounts, client_region)
-        create_vpc_endpoint = parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"), default=False)
+        create_vpc_endpoint = parse_bool("create_vpc_endpoint", get("create_vpc_endpoint"))
         if create_vpc_endpoint and endpoint_type != PRIVATE:
             raise ConfigError("create_vpc_endpoint", get("create_vpc_endpoint"), f"false unless endpoint_type is {PRIVATE}")
         for key, attribute in (
@@ -309,9 +309,9 @@ class AppConfig:
             client_region=client_region,
             stage=stage,
             api_id=api_id,
-            throttle_rate=parse_number("throttle_rate", get("throttle_rate"), default=50, maximum=MAX_THROTTLE_RATE),
+            throttle_rate=parse_number("throttle_rate", get("throttle_rate"), maximum=MAX_THROTTLE_RATE),
             throttle_burst=int(
-                parse_number("throttle_burst", get("throttle_burst"), default=100, maximum=MAX_THROTTLE_BURST, whole=True)
+                parse_number("throttle_burst", get("throttle_burst"), maximum=MAX_THROTTLE_BURST, whole=True)
             ),
             create_cloudwatch_role=parse_cloudwatch_role(get("create_cloudwatch_role"), api_type),
             allowed_principal_arns=parse_role_arns(

@@ -8,7 +8,6 @@ strings), so every parser accepts both forms. stacks/config.py puts them togethe
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import re
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from typing import Any
 
 from aws_cdk import region_info
 
+from stacks import context_keys
+from stacks.context_keys import KEYS, KNOWN_KEYS, REQUIRED_KEYS, default, is_unset, turned_on_by
 from stacks.names import NAME_LIMIT, Names
 
 # Matched with fullmatch (a trailing newline is not a match) and ASCII only (no
@@ -37,69 +38,9 @@ MAX_THROTTLE_BURST = 5000
 # lowercase words joined by '-', short enough to leave room for the stage and region.
 SERVICE_NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 SERVICE_NAME_LIMIT = 24
-DEFAULT_SERVICE_NAME = "orders"
 
-# The organization-wide rollout's keys; client_org_units turns the others on.
-ORG_ROLLOUT_KEYS = (
-    "client_org_units",
-    "stackset_account",
-    "stackset_call_as",
-    "policy_account",
-    "stackset_max_concurrent_percentage",
-    "stackset_failure_tolerance_percentage",
-)
-# Delivery on CDK Pipelines (stacks/pipeline/settings.py); pipeline_account turns the others on.
-PIPELINE_KEYS = (
-    "pipeline_account",
-    "pipeline_region",
-    "pipeline_connection_arn",
-    "pipeline_repository",
-    "pipeline_branch",
-    "pipeline_approval",
-    "pipeline_acts_as_org_admin",
-)
-KNOWN_KEYS = (
-    "service_name",
-    "api_account",
-    "api_region",
-    "client_accounts",
-    "client_region",
-    "stage",
-    "api_id",
-    "throttle_rate",
-    "throttle_burst",
-    "create_cloudwatch_role",
-    "allowed_principal_arns",
-    "org_id",
-    "org_paths",
-    "access_mode",
-    "invoker_role_arn",
-    "api_type",
-    "endpoint_type",
-    "client_vpc_ids",
-    "client_subnet_ids",
-    "create_vpc_endpoint",
-    "vpc_endpoint_dns_name",
-    "vpc_endpoint_security_group_id",
-    "authorizer_account",
-    "authorizer_region",
-    "authorizer_id",
-    "backend_function_arn",
-    "denied_principals",
-    "alarm_email",
-    *ORG_ROLLOUT_KEYS,
-    *PIPELINE_KEYS,
-)
-# Keys without a default, and what each holds: synth stops when any is missing.
-REQUIRED_KEYS = {
-    "api_account": "the API's 12-digit AWS account id, such as \"111122223333\"",
-    "api_region": "the API's region, such as \"eu-west-1\"",
-    "client_accounts": "the accounts whose requestor may call the API, such as [\"444455556666\"]; or client_org_units instead",
-}
-RESOURCE_POLICY = "resource-policy"
-ASSUME_ROLE = "assume-role"
-LAMBDA_AUTHORIZER = "lambda-authorizer"
-ACCESS_MODES = (RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER)
+ACCESS_MODES = KEYS["access_mode"].choices
+RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER = ACCESS_MODES
 # The AccessMode outputs' description: every access mode, and the keys that make the
 # README's other modes (the HTTP API, the private API, the organization-wide rollout).
 ACCESS_MODE_DESCRIPTION = (
@@ -109,24 +50,16 @@ ACCESS_MODE_DESCRIPTION = (
 )
 AUTHORIZER_ID_PATTERN = re.compile(r"[a-z0-9]{6}")
 ORG_UNIT_PATTERN = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}")
-CALL_AS = ("SELF", "DELEGATED_ADMIN")
 # AWS Organizations is a global service whose endpoint is in this region of each partition.
 ORGANIZATIONS_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
-REST = "rest"
-HTTP = "http"
-API_TYPES = (REST, HTTP)
-REGIONAL = "regional"
-PRIVATE = "private"
-ENDPOINT_TYPES = (REGIONAL, PRIVATE)
+API_TYPES = KEYS["api_type"].choices
+REST, HTTP = API_TYPES
+ENDPOINT_TYPES = KEYS["endpoint_type"].choices
+REGIONAL, PRIVATE = ENDPOINT_TYPES
 VPC_ID_PATTERN = re.compile(r"vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SUBNET_ID_PATTERN = re.compile(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 SECURITY_GROUP_ID_PATTERN = re.compile(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 LONG_LIST = 5
-
-
-# Context keys that are CDK's or its CLI's, not the app's: feature flags (@...),
-# the CLI's own (aws:cdk:...), lookups' cache entries (name:account=...) and these.
-CDK_CLI_KEYS = frozenset({"cli-telemetry", "notices", "acknowledged-issue-numbers"})
 
 
 def shown(value: Any) -> str:
@@ -172,7 +105,7 @@ class UnknownKeyError(ConfigError):
         advice = (
             f"did you mean '{meant}'? Rename it to '{meant}' in cdk.json, or pass -c {meant}=<value>."
             if meant
-            else "remove it from cdk.json (or the -c argument); the app's keys are in the README's Configuration."
+            else "remove it from cdk.json (or the -c argument); the app's keys are in docs/configuration.md."
         )
         ValueError.__init__(self, f"context key '{key}' is not a key of this app or of CDK: {advice}")
 
@@ -223,10 +156,6 @@ class ClientNetwork:
     endpoint_security_group_id: str | None = None
 
 
-def is_unset(value: Any) -> bool:
-    return value is None
-
-
 def reject_missing_keys(get: Callable[[str], Any]) -> None:
     """The keys without a default, every one that is missing named at once."""
     missing = {
@@ -249,11 +178,7 @@ def reject_empty_values(get: Callable[[str], Any]) -> None:
 
 
 def reject_unknown_keys(keys: list[str] | tuple[str, ...]) -> None:
-    for key in keys:
-        if key in KNOWN_KEYS or key in CDK_CLI_KEYS or key.startswith("@") or ":" in key:
-            continue
-        close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
-        raise UnknownKeyError(key, close[0] if close else None)
+    context_keys.reject_unknown_keys(keys, UnknownKeyError)
 
 
 def parse_account(key: str, value: Any) -> str:
@@ -414,11 +339,9 @@ def parse_org_paths(value: Any, org_id: str | None) -> tuple[str, ...]:
     return paths
 
 
-def parse_number(
-    key: str, value: Any, *, default: float, maximum: float, whole: bool = False, zero: bool = False
-) -> float:
+def parse_number(key: str, value: Any, *, maximum: float, whole: bool = False, zero: bool = False) -> float:
     if is_unset(value):
-        return default
+        return default(key)
     kind = "whole number" if whole else "number"
     try:
         number = (int if whole else float)(value) if not isinstance(value, bool) else None
@@ -430,9 +353,10 @@ def parse_number(
     return number
 
 
-def parse_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+def parse_choice(key: str, value: Any) -> str:
+    choices = KEYS[key].choices
     if is_unset(value):
-        return choices[0]
+        return default(key)
     if value not in choices:
         raise ConfigError(key, value, f"one of {', '.join(choices)}")
     return value
@@ -440,7 +364,7 @@ def parse_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
 
 def parse_access_mode(value: Any, api_type: str) -> str:
     if api_type == REST:
-        return parse_choice("access_mode", value, ACCESS_MODES)
+        return parse_choice("access_mode", value)
     # An HTTP API has no resource policy: the clients can only assume a role in its account.
     if is_unset(value) or value == ASSUME_ROLE:
         return ASSUME_ROLE
@@ -460,7 +384,7 @@ def parse_access_mode(value: Any, api_type: str) -> str:
 
 
 def parse_endpoint_type(value: Any, api_type: str) -> str:
-    endpoint_type = parse_choice("endpoint_type", value, ENDPOINT_TYPES)
+    endpoint_type = parse_choice("endpoint_type", value)
     if endpoint_type == PRIVATE and api_type == HTTP:
         raise ConfigError(
             "endpoint_type",
@@ -643,7 +567,7 @@ def parse_org_rollout(
     account by account."""
     units = parse_list("client_org_units", get("client_org_units"), "organizational unit ids")
     if not units:
-        for key in ORG_ROLLOUT_KEYS[1:]:
+        for key in turned_on_by("client_org_units"):
             if not is_unset(get(key)):
                 raise ConfigError(key, get(key), "no value unless client_org_units is set")
         return None
@@ -683,7 +607,7 @@ def parse_org_rollout(
             "client_org_units and the stackset_ and policy_account keys instead",
         )
     stackset_account = parse_account("stackset_account", get("stackset_account"))
-    call_as = parse_choice("stackset_call_as", get("stackset_call_as"), CALL_AS)
+    call_as = parse_choice("stackset_call_as", get("stackset_call_as"))
     policy_value = get("policy_account")
     return OrgRollout(
         org_units=units,
@@ -692,13 +616,12 @@ def parse_org_rollout(
         policy_account=stackset_account if is_unset(policy_value) else parse_account("policy_account", policy_value),
         policy_region=ORGANIZATIONS_REGION[api_region.partition],
         max_concurrent_percentage=int(
-            parse_number("stackset_max_concurrent_percentage", get("stackset_max_concurrent_percentage"), default=25, maximum=100, whole=True)
+            parse_number("stackset_max_concurrent_percentage", get("stackset_max_concurrent_percentage"), maximum=100, whole=True)
         ),
         failure_tolerance_percentage=int(
             parse_number(
                 "stackset_failure_tolerance_percentage",
                 get("stackset_failure_tolerance_percentage"),
-                default=0,
                 maximum=100,
                 whole=True,
                 zero=True,
@@ -727,9 +650,9 @@ def parse_invoker_role_arn(value: Any, default: str, api_account: str) -> str:
     return value
 
 
-def parse_bool(key: str, value: Any, *, default: bool) -> bool:
+def parse_bool(key: str, value: Any) -> bool:
     if is_unset(value):
-        return default
+        return default(key)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -741,7 +664,7 @@ def parse_cloudwatch_role(value: Any, api_type: str) -> bool:
     key = "create_cloudwatch_role"
     if api_type == HTTP and not is_unset(value):
         raise ConfigError(key, value, f"no value with api_type {HTTP}: an HTTP API's access logs need no API Gateway CloudWatch role")
-    return parse_bool(key, value, default=True)
+    return parse_bool(key, value)
 
 
 def parse_region(key: str, value: Any) -> Region:
@@ -756,7 +679,7 @@ def parse_region(key: str, value: Any) -> Region:
 def parse_service_name(value: Any) -> str:
     key = "service_name"
     if is_unset(value):
-        return DEFAULT_SERVICE_NAME
+        return default(key)
     if not isinstance(value, str) or len(value) > SERVICE_NAME_LIMIT or not SERVICE_NAME_PATTERN.fullmatch(value):
         raise ConfigError(
             key,
@@ -770,7 +693,7 @@ def parse_service_name(value: Any) -> str:
 def parse_stage(value: Any) -> str:
     key = "stage"
     if is_unset(value):
-        value = "prod"
+        value = default(key)
     if not isinstance(value, str) or not STAGE_PATTERN.fullmatch(value):
         raise ConfigError(key, value, "1 to 128 letters, digits, '-' or '_', such as \"prod\"")
     return value

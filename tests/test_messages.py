@@ -74,7 +74,7 @@ def test_a_private_api_reports_all_its_missing_keys_at_once() -> None:
 def test_a_key_of_neither_the_app_nor_cdk_is_reported() -> None:
     assert message_for(service="inventory") == (
         "context key 'service' is not a key of this app or of CDK: remove it from cdk.json (or the -c argument); "
-        "the app's keys are in the README's Configuration."
+        "the app's keys are in docs/configuration.md."
     )
 
 

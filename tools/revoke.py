@@ -107,7 +107,7 @@ def revoke(session: Any, deny_list: DenyList, principal: str) -> list[str]:
         )
     return [
         f"Added {principal} to {deny_list.parameter}: refused {AUTHORIZER_DELAY}.",
-        f"Add it to denied_principals in cdk.json too: a deploy that changes denied_principals writes the list again.",
+        "Add it to denied_principals in cdk.json too: a deploy that changes denied_principals writes the list again.",
     ]
 
 

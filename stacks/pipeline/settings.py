@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.context_keys import default, turned_on_by
 from stacks.context_values import (
-    PIPELINE_KEYS,
     ConfigError,
     OrgRollout,
     MissingKeysError,
@@ -23,7 +23,6 @@ from stacks.context_values import (
     parse_region,
 )
 
-DEFAULT_BRANCH = "main"
 REPOSITORY_EXPECTED = 'the repository as owner/name, such as "my-org/orders-api": no URL, no .git'
 # GitHub's owner/name (GitLab's group/subgroup/name too): what CodeConnections calls FullRepositoryId.
 REPOSITORY_PATTERN = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+")
@@ -61,8 +60,8 @@ def parse_pipeline(
     accounts they must not control."""
     account_value = get("pipeline_account")
     if is_unset(account_value):
-        for key in PIPELINE_KEYS:
-            if key != "pipeline_account" and not is_unset(get(key)):
+        for key in turned_on_by("pipeline_account"):
+            if not is_unset(get(key)):
                 raise ConfigError(key, get(key), "no value unless pipeline_account is set (it turns the pipeline on)")
         return None
     account = parse_account("pipeline_account", account_value)
@@ -108,7 +107,7 @@ def parse_pipeline(
         connection_arn=parse_connection_arn(get("pipeline_connection_arn"), account, region),
         repository=parse_repository(get("pipeline_repository")),
         branch=parse_branch(get("pipeline_branch")),
-        approval=parse_bool("pipeline_approval", get("pipeline_approval"), default=False),
+        approval=parse_bool("pipeline_approval", get("pipeline_approval")),
     )
 
 
@@ -121,7 +120,7 @@ def check_org_admin(value: Any, account: str, org_rollout: OrgRollout | None) ->
         if not is_unset(value):
             raise ConfigError(key, value, "no value unless client_org_units is set (the pipeline then deploys the organization's stacks)")
         return
-    if not parse_bool(key, value, default=False):
+    if not parse_bool(key, value):
         accounts = sorted({org_rollout.policy_account, org_rollout.stackset_account})
         raise ConfigError(
             key,
@@ -171,7 +170,7 @@ def parse_repository(value: Any) -> str:
 
 def parse_branch(value: Any) -> str:
     if is_unset(value):
-        return DEFAULT_BRANCH
+        return default("pipeline_branch")
     if not isinstance(value, str) or not BRANCH_PATTERN.fullmatch(value):
         raise ConfigError(
             "pipeline_branch",
