@@ -18,6 +18,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 # No "new version of npm" notice from npx.
 export NPM_CONFIG_UPDATE_NOTIFIER := false
+# Material for MkDocs' banner about its successor, on every build.
+export NO_MKDOCS_2_WARNING := 1
 
 CDK := npx --no-install cdk
 # Deploy-time settings: the AWS profile; STACK, one client stack (ClientStack-<account>;
@@ -81,7 +83,7 @@ pick = $$($(VENV)/bin/python -m tools.pick_stacks $(1) $(if $(2),"$$$(2)",""))
 # Before anything slow: PROFILE is given and names a profile that exists.
 need-profile = @$(VENV)/bin/python -m tools.check_profile "$$PROFILE" "make $@"
 
-.PHONY: setup synth test bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org deploy-pipeline smoke revoke destroy-client destroy-authorizer destroy-api
+.PHONY: setup synth test docs bench clean bootstrap deploy deploy-api deploy-authorizer deploy-client deploy-org deploy-pipeline smoke revoke destroy-client destroy-authorizer destroy-api
 
 setup: $(VENV_READY) $(CLI_READY) $(WHEELHOUSE_READY)
 
@@ -122,6 +124,13 @@ test: setup $(CHECKOV_READY)
 	$(VENV)/bin/python -m pytest
 
 # Medians of the requestor's costs, cold starts, synth time and asset sizes (docs/benchmarks.md).
+# The documentation site, into site/: the configuration reference written again from
+# stacks/context_keys.py, then every page built with every link and anchor checked.
+docs: setup
+	$(VENV)/bin/python -m tools.configuration_reference
+	@# Not --quiet: it hides the warnings, and --strict then fails on none of them.
+	$(VENV)/bin/mkdocs build --strict 2>&1 | { grep -v -e '^INFO' || true; }
+
 bench: setup
 	$(VENV)/bin/python -m benchmarks.bench
 
@@ -131,7 +140,7 @@ bench: setup
 bootstrap: setup
 	$(need-profile)
 	@test -n "$$ENVIRONMENT" || { echo "Set ENVIRONMENT to the account and region to bootstrap: make $@ PROFILE=$$PROFILE ENVIRONMENT=aws://<account>/<region>" >&2; exit 2; }
-	@test -z "$$TRUST" -o -n "$$EXECUTION_POLICIES" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $$TRUST deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see the README's Deploying section)" >&2; exit 2; }
+	@test -z "$$TRUST" -o -n "$$EXECUTION_POLICIES" || { echo "Set EXECUTION_POLICIES with TRUST: the managed policies CloudFormation deploys with when account $$TRUST deploys here, such as EXECUTION_POLICIES=arn:aws:iam::aws:policy/AdministratorAccess (see docs/deploying.md)" >&2; exit 2; }
 	$(CDK) bootstrap "$$ENVIRONMENT" --profile "$$PROFILE" --no-notices \
 	  $(if $(TRUST),--trust "$$TRUST" --cloudformation-execution-policies "$$EXECUTION_POLICIES")
 
@@ -209,4 +218,4 @@ destroy-api: setup
 
 # Build output only; .venv, .venv-checkov, node_modules and .wheelhouse stay.
 clean:
-	rm -rf cdk.out .pytest_cache .bench
+	rm -rf cdk.out .pytest_cache .bench site

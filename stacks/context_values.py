@@ -42,7 +42,7 @@ SERVICE_NAME_LIMIT = 24
 ACCESS_MODES = KEYS["access_mode"].choices
 RESOURCE_POLICY, ASSUME_ROLE, LAMBDA_AUTHORIZER = ACCESS_MODES
 # The AccessMode outputs' description: every access mode, and the keys that make the
-# README's other modes (the HTTP API, the private API, the organization-wide rollout).
+# other modes (the HTTP API, the private API, the organization-wide rollout).
 ACCESS_MODE_DESCRIPTION = (
     f"How clients are admitted: {', '.join(ACCESS_MODES[:-1])} or {ACCESS_MODES[-1]} "
     "(the HTTP API, the private API and the organization rollout are chosen by api_type, "

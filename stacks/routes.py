@@ -3,7 +3,7 @@ and that the resource policy, the client role and the invoker role are scoped to
 route by route; the health route that `make smoke` calls; and the backend's code.
 
 To make the app your API, change SERVICE here and the backend's code in
-lambda_src/<backend>/, and set the context key `service_name` (README: "Adapt it to
+lambda_src/<backend>/, and set the context key `service_name` (docs/adapting.md: "Adapt it to
 your API"). Everything else follows from them, the tests included.
 
 The rules of a declaration live in Route and Service below, but they are applied when
@@ -54,7 +54,7 @@ class RouteError(ConfigError):
         ValueError.__init__(
             self,
             f"stacks/routes.py: {'; '.join(mistakes)}. Fix SERVICE there "
-            "(the README's \"Adapt it to your API\" shows a declaration).",
+            "(docs/adapting.md shows a declaration).",
         )
 
 

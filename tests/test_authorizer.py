@@ -353,7 +353,7 @@ def test_a_role_whose_name_only_starts_with_an_admitted_ones_is_denied(sts: Fake
 # The deny list: a caller on it is refused with a valid token; it bites within
 # DENY_LIST_TTL_SECONDS of a change (plus API Gateway's cache of earlier answers).
 STRANGER_ROLE = "arn:aws:iam::777788889999:role/some-other-role"
-# What README ("Cutting a caller off") promises, written out rather than read from the
+# What docs/operating.md ("Cutting a caller off") promises, written out rather than read from the
 # handler, so that a longer setting there fails here: the list is read every minute
 # and, while SSM cannot be read, the last one serves at most 5 more minutes.
 READ_EVERY_SECONDS = 60
@@ -402,7 +402,7 @@ def test_a_change_to_the_deny_list_bites_once_it_is_read_again(
 
 
 def test_a_revocation_bites_within_six_minutes_api_gateways_cache_included() -> None:
-    # README ("Cutting a caller off"): at most 6 minutes after `make revoke`.
+    # docs/operating.md ("Cutting a caller off"): at most 6 minutes after `make revoke`.
     assert RESULTS_CACHE_TTL.to_seconds() + authorizer.DENY_LIST_TTL_SECONDS <= 6 * 60
 
 

@@ -26,7 +26,7 @@ HEALTH = Route("GET", "/health")
 EXISTING = "arn:aws:lambda:eu-west-1:111122223333:function:inventory-backend"
 # A backend folder that no project has (an adopter's own may be named anything else).
 NO_SUCH_FOLDER = "no-such-backend"
-FIX_THERE = ". Fix SERVICE there (the README's \"Adapt it to your API\" shows a declaration)."
+FIX_THERE = ". Fix SERVICE there (docs/adapting.md shows a declaration)."
 
 
 def with_routes(*routes: Route, health: Route = HEALTH, source: str = "api") -> Service:

@@ -2,7 +2,7 @@
 off now. In lambda-authorizer mode: add it to the authorizer's deny list (the SSM
 parameter in the security account, read from the synthesized AuthorizerStack), refused
 within 6 minutes, no deploy. In the other modes the Deny is in ApiStack's policies, so
-this says the exact steps (README: "Cutting a caller off").
+this says the exact steps (docs/operating.md: "Cutting a caller off").
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ def _arn_like(pattern: str) -> re.Pattern[str]:
     ARN, case-sensitive. IAM role names are unique whatever their case, so ignoring it
     would refuse no other role; but the resource policy's and the invoker role's
     ArnLike compare case-sensitively, and a deny list must refuse the same callers in
-    every mode: a denied role is named as IAM spells it (README: cutting a caller off)."""
+    every mode: a denied role is named as IAM spells it (docs/operating.md: cutting a caller off)."""
     return re.compile(".*".join(".".join(map(re.escape, part.split("?"))) for part in pattern.split("*")))
 
 

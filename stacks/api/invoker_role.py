@@ -33,7 +33,7 @@ SESSION_NAMED_BY_ITS_ACCOUNT = {"StringLike": {"sts:RoleSessionName": "${aws:Pri
 
 
 def _deny_assuming(sid: str, conditions: dict[str, dict[str, object]]) -> iam.PolicyStatement:
-    # New sessions only: one already issued lasts its hour (README: cutting a caller off).
+    # New sessions only: one already issued lasts its hour (docs/operating.md: cutting a caller off).
     return iam.PolicyStatement(
         sid=sid,
         effect=iam.Effect.DENY,

@@ -27,7 +27,7 @@ class AuthorizerStack(Stack):
         region = config.api_region
         denied = config.denied_principals
         # `make revoke` changes it at once, without a deploy; a deploy writes it again only
-        # when denied_principals changes (README: cutting a caller off).
+        # when denied_principals changes (docs/operating.md: cutting a caller off).
         self.deny_list = ssm.StringParameter(
             self,
             "DenyList",

@@ -80,7 +80,7 @@ class ApiOperations(Construct):
                     CLIENT_ERROR_RATE,
                     f"Over {CLIENT_ERROR_RATE:.0%} of requests were refused with 4XX: IAM refusals (403, a caller "
                     "not admitted or signing for another API), throttling (429) or bad requests. The "
-                    "top-callers-by-error rule names who; cut a caller off with make revoke (README).",
+                    "top-callers-by-error rule names who; cut a caller off with make revoke (docs/operating.md).",
                 ),
                 AlarmSpec(
                     "p99-latency",
