@@ -294,7 +294,7 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
          default="main", turned_on_by="pipeline_account", example="release/2026"),
     _key(
         "pipeline_approval", "true or false", PIPELINE,
-        "a person approves (ManualApproval) before the client side changes",
+        "a person approves (ManualApproval) before the pipeline deploys anything (before ApiStack)",
         default=False, turned_on_by="pipeline_account", example="true",
     ),
     _key(

@@ -119,11 +119,16 @@ def test_the_client_accounts_deploy_in_parallel(delivery: PipelineAssembly) -> N
     assert {step: len(orders) for step, orders in by_step.items()} == {"Prepare": 1, "Deploy": 1}
 
 
-def test_a_person_approves_before_any_client_account_changes(delivery: PipelineAssembly) -> None:
+def test_a_person_approves_before_any_account_changes(delivery: PipelineAssembly) -> None:
     (approval,) = delivery.actions_of("Manual")
-    assert approval in delivery.actions("Clients")
-    deploys = [a for a in delivery.actions("Clients") if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+    # The first stage that deploys is the API's: the approval comes before its first action.
+    assert approval in delivery.actions("Api")
+    deploys = [a for a in delivery.actions("Api") if a["ActionTypeId"]["Provider"] == "CloudFormation"]
     assert approval["RunOrder"] < min(a["RunOrder"] for a in deploys)
+    deploying = [name for name in delivery.stage_names if any(
+        a["ActionTypeId"]["Provider"] == "CloudFormation" for a in delivery.actions(name)
+    )]
+    assert deploying[0] == "Api"
 
 
 def check_action(delivery: PipelineAssembly) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def test_the_org_rollouts_guard_and_stackset_deploy_with_the_api_after_the_appro
         "ClientStackSet": (rollout.stackset_account, config.client_region.name),
     }
     order = {a["Name"]: a["RunOrder"] for a in delivery.actions("Api")}
-    assert order["ApproveTheClientAccounts"] < order["OrgGuardStack.Deploy"] < order["ApiStack.Prepare"]
+    assert order["ApproveTheRelease"] < order["OrgGuardStack.Deploy"] < order["ApiStack.Prepare"]
     assert order["ApiStack.Deploy"] < order["ClientStackSet.Prepare"]
 
 

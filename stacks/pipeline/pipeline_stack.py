@@ -5,7 +5,7 @@ A push runs: source, `make synth SETUP=synth` (the project's own, with the pinne
 and only the Python packages synth needs, each checked against requirements.lock's
 hashes, on the repository's cdk.json), the pipeline's own update
 (self-mutation), the assets, then the stages of stacks/pipeline/stages.py; with pipeline_approval, a
-person's approval before the client side changes; the cross-account check last.
+person's approval before anything deploys; the cross-account check last.
 """
 
 from __future__ import annotations
@@ -101,8 +101,10 @@ class PipelineStack(Stack):
         wave = self.pipeline.add_wave("Clients") if stages.client_stages else None
         for stage in stages.client_stages.values():
             wave.add_stage(stage)
+        # Before the first deploy: ApiStack holds who may call (its resource policy, the
+        # deny list), so an approval after it would gate only the clients.
         if settings.approval:
-            (wave or api).add_pre(pipelines.ManualApprovalStep("ApproveTheClientAccounts"))
+            api.add_pre(pipelines.ManualApprovalStep("ApproveTheRelease"))
         if self.check:
             (wave or authorizer or api).add_post(self.check.step)
         self.pipeline.build_pipeline()
