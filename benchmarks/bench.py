@@ -203,21 +203,57 @@ def warm_calls(port: int) -> list[Row]:
 
 def client_cpu(request: events.ApiRequest, target: Target, sign: transport.Authorize) -> list[Row]:
     """The client's own CPU time per call (time.process_time: this process, which runs
-    no other thread; the double runs in its own), signed and unsigned calls alternating
-    over the same kept-alive connection, so that drift hits both alike."""
-    cpu: dict[bool, list[float]] = {False: [], True: []}
-    for call in range(WARM_CALLS + 50):
-        for signed in (False, True):
-            started = time.process_time()
-            result = transport.call_api(request, target, sign if signed else None, time.monotonic() + 10)
-            if call >= 50:
-                cpu[signed].append(time.process_time() - started)
-            assert result["statusCode"] == 200, result
-    unsigned, signed = statistics.median(cpu[False]), statistics.median(cpu[True])
-    ratio = signed / unsigned
+    no other thread; the double runs in its own): unsigned and signed calls, and a whole
+    signed invocation through handler.handler (what Lambda runs: the environment read,
+    the event checked, the credentials, the signature), alternating over the same
+    kept-alive connection, so that drift hits all alike."""
+    from lambda_src.requestor import handler
+
+    environment = {
+        "API_URL": target.base_url,
+        "API_REGION": target.region,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS.access_key,
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS.secret_key,
+        "AWS_SESSION_TOKEN": CREDENTIALS.token,
+    }
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    event = {"path": request.path, "query": {"view": "full"}}
+    calls = {
+        "unsigned": lambda: transport.call_api(request, target, None, time.monotonic() + 10),
+        "signed": lambda: transport.call_api(request, target, sign, time.monotonic() + 10),
+        "handler": lambda: handler.handler(event, None),
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    try:
+        for call in range(WARM_CALLS + 50):
+            for name, once in calls.items():
+                started = time.process_time()
+                result = once()
+                if call >= 50:
+                    cpu[name].append(time.process_time() - started)
+                assert result["statusCode"] == 200, result
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    unsigned, signed, invocation = (statistics.median(cpu[name]) for name in calls)
     return [
         ("client CPU per call, unsigned, kept-alive", f"{unsigned * 1e3:.3f} ms", "", None),
-        ("client CPU per call, signed, kept-alive", f"{signed * 1e3:.3f} ms", f"{ratio:.2f}x unsigned, <= 1.60x", ratio <= 1.6),
+        (
+            "client CPU per call, signed, kept-alive",
+            f"{signed * 1e3:.3f} ms",
+            f"{signed / unsigned:.2f}x unsigned, <= 1.60x",
+            signed / unsigned <= 1.6,
+        ),
+        (
+            "client CPU per invocation, signed, handler.handler",
+            f"{invocation * 1e3:.3f} ms",
+            f"{invocation / unsigned:.2f}x unsigned, <= 1.60x",
+            invocation / unsigned <= 1.6,
+        ),
     ]
 
 

@@ -3,6 +3,7 @@ as ClientStack sets it, checked before anything is sent."""
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from typing import Any, NamedTuple
@@ -42,7 +43,19 @@ class Target(NamedTuple):
         return host if parts.port in (None, DEFAULT_PORTS.get(parts.scheme)) else f"{host}:{parts.port}"
 
 
+# What target_from_environment reads.
+ENVIRONMENT = ("API_URL", "API_REGION", "API_ID", "TOKEN_API_ID", *SETTINGS)
+
+
 def target_from_environment(environ: Any) -> Target:
+    # Checked once per environment, not on every warm invocation: a function's
+    # environment does not change while it runs, and reading it is cheaper than checking it.
+    return _target(tuple(environ.get(name, "") for name in ENVIRONMENT))
+
+
+@functools.lru_cache(maxsize=4)
+def _target(values: tuple[str, ...]) -> Target:
+    environ = dict(zip(ENVIRONMENT, values))
     base_url = environ.get("API_URL", "")
     parts = urllib.parse.urlsplit(base_url)
     is_local_test = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
