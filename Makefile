@@ -124,10 +124,11 @@ test: setup $(CHECKOV_READY)
 	$(VENV)/bin/python -m pytest
 
 # Medians of the requestor's costs, cold starts, synth time and asset sizes (docs/benchmarks.md).
-# The documentation site, into site/: the configuration reference written again from
-# stacks/context_keys.py, then every page built with every link and anchor checked.
+# The documentation site, into site/: the generated pages written again (the configuration
+# reference from stacks/context_keys.py, the home page from README.md), then every page
+# built with every link and anchor checked.
 docs: setup
-	$(VENV)/bin/python -m tools.configuration_reference
+	$(VENV)/bin/python -m tools.generated_docs
 	@# Not --quiet: it hides the warnings, and --strict then fails on none of them.
 	$(VENV)/bin/mkdocs build --strict 2>&1 | { grep -v -e '^INFO' || true; }
 

@@ -12,7 +12,7 @@ from stacks.config import AppConfig
 from stacks.context_keys import CONTEXT_KEYS, EVERY_MODE, KNOWN_KEYS, ContextKey
 from tests.conftest import MODES, config_from, suite_context
 from tests.pipeline_assembly import PIPELINE, PIPELINE_CONFIGURATIONS, VARIANTS
-from tools import configuration_reference
+from tools import generated_docs
 
 # Every setting the suite configures: each mode, and the pipeline with its variants.
 CONFIGURATIONS = {
@@ -85,11 +85,11 @@ def test_a_key_in_a_mode_that_does_not_exist_is_refused() -> None:
 
 
 def test_the_configuration_reference_is_written_from_the_declarations() -> None:
-    assert configuration_reference.PAGE.read_text() == configuration_reference.page(), "run make docs"
+    assert generated_docs.CONFIGURATION.read_text() == generated_docs.configuration_page(), "run make docs"
 
 
 def test_the_configuration_reference_names_every_key_with_its_default() -> None:
-    page = configuration_reference.PAGE.read_text()
+    page = generated_docs.CONFIGURATION.read_text()
     for key in CONTEXT_KEYS:
         assert f"| `{key.name}` | {key.description.replace('|', chr(92) + '|')} |" in page
         assert f" | {key.default_text} | " in page

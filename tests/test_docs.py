@@ -12,6 +12,7 @@ import sys
 from markdown.extensions.toc import slugify
 
 from tests.conftest import PROJECT_ROOT
+from tools import generated_docs
 
 MKDOCS = pathlib.Path(sys.executable).parent / "mkdocs"
 # A Markdown link to a file of the project: its path and anchor (web addresses aside).
@@ -63,3 +64,8 @@ def test_the_readmes_links_resolve() -> None:
         assert target.exists(), f"README links to {link.group('path')}, which does not exist"
         if link.group("anchor"):
             assert link.group("anchor") in anchors_of(target), f"README links to {link.group(0)}: no such heading"
+
+
+def test_the_home_page_is_the_readme_with_links_made_relative_to_the_site() -> None:
+    assert generated_docs.HOME.read_text() == generated_docs.home_page(), "run make docs"
+    assert "](docs/" not in generated_docs.HOME.read_text()

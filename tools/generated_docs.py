@@ -1,8 +1,9 @@
-"""The configuration reference (docs/configuration.md), written from the keys' declarations
-in stacks/context_keys.py: `make docs` writes it, and a test fails when the page and the
-declarations differ.
+"""The site's pages written from elsewhere, so that each is declared once: the
+configuration reference (docs/configuration.md) from the keys' declarations in
+stacks/context_keys.py, and the home page (docs/index.md) from README.md, its links into
+docs/ made relative to the site. `make docs` writes them; a test fails when they differ.
 
-    python -m tools.configuration_reference [--check]
+    python -m tools.generated_docs [--check]
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 
 from stacks.context_keys import CONTEXT_KEYS, MODES, ContextKey
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+HOME = ROOT / "docs" / "index.md"
 
 INTRODUCTION = """\
 # Configuration reference
@@ -57,7 +60,7 @@ def row(key: ContextKey) -> str:
     return f"| `{key.name}` | {cell(key.description)} | {cell(key.type)} | {cell(key.default_text)} | {example} |"
 
 
-def page() -> str:
+def configuration_page() -> str:
     sections = [INTRODUCTION]
     for mode, read_when in MODES.items():
         # A key is listed under the first setting that reads it.
@@ -83,16 +86,27 @@ def page() -> str:
     return "\n".join(sections)
 
 
+def home_page() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return "<!-- Written by `make docs` from README.md: edit it there. -->\n\n" + readme.replace("](docs/", "](")
+
+
+def pages() -> dict[Path, str]:
+    return {CONFIGURATION: configuration_page(), HOME: home_page()}
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--check"]:
-        if PAGE.read_text() != page():
-            print(f"{PAGE} differs from stacks/context_keys.py: run make docs", file=sys.stderr)
+        stale = [path.name for path, text in pages().items() if not path.exists() or path.read_text() != text]
+        if stale:
+            print(f"docs/{', docs/'.join(stale)} out of date: run make docs", file=sys.stderr)
             return 1
         return 0
     if argv:
-        print("usage: python -m tools.configuration_reference [--check]", file=sys.stderr)
+        print("usage: python -m tools.generated_docs [--check]", file=sys.stderr)
         return 2
-    PAGE.write_text(page())
+    for path, text in pages().items():
+        path.write_text(text)
     return 0
 
 
