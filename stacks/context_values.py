@@ -58,6 +58,14 @@ PIPELINE_KEYS = (
     "pipeline_approval",
     "pipeline_acts_as_org_admin",
 )
+# A custom domain name for the API (stacks/domain/settings.py); custom_domain_name turns the others on.
+CUSTOM_DOMAIN_KEYS = (
+    "custom_domain_name",
+    "custom_domain_certificate_arn",
+    "custom_domain_hosted_zone_id",
+    "custom_domain_share_outside_org",
+    "vpc_endpoint_id",
+)
 KNOWN_KEYS = (
     "service_name",
     "api_account",
@@ -89,6 +97,7 @@ KNOWN_KEYS = (
     "alarm_email",
     *ORG_ROLLOUT_KEYS,
     *PIPELINE_KEYS,
+    *CUSTOM_DOMAIN_KEYS,
 )
 # Keys without a default, and what each holds: synth stops when any is missing.
 REQUIRED_KEYS = {
