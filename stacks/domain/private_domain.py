@@ -38,7 +38,7 @@ def domain_policy(client_vpc_ids: Sequence[str]) -> dict[str, Any]:
             {
                 "Sid": "InvokeFromTheClientVpcs",
                 "Effect": "Allow",
-                "Principal": "*",
+                "Principal": {"AWS": "*"},
                 "Action": INVOKE,
                 "Resource": THIS_DOMAIN,
                 "Condition": {"StringEquals": {"aws:SourceVpc": vpcs}},
@@ -46,7 +46,7 @@ def domain_policy(client_vpc_ids: Sequence[str]) -> dict[str, Any]:
             {
                 "Sid": "DenyEveryOtherSource",
                 "Effect": "Deny",
-                "Principal": "*",
+                "Principal": {"AWS": "*"},
                 "Action": INVOKE,
                 "Resource": THIS_DOMAIN,
                 "Condition": {"StringNotEquals": {"aws:SourceVpc": vpcs}},

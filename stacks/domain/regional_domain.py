@@ -14,6 +14,7 @@ from constructs import Construct
 from stacks.api.iam_http_api import IamHttpApi
 from stacks.api.iam_rest_api import IamRestApi
 from stacks.domain.settings import CustomDomain
+from stacks.shared.compliance import acknowledge_guard
 
 
 class RegionalDomain(Construct):
@@ -37,6 +38,12 @@ class RegionalDomain(Construct):
                 endpoint_type=apigateway.EndpointType.REGIONAL,
                 security_policy=apigateway.SecurityPolicy.TLS13_1_3_2025_09,
                 endpoint_access_mode=apigateway.EndpointAccessMode.STRICT,
+            )
+            acknowledge_guard(
+                rest_domain,
+                "api_gw_domain_tls_check",
+                "The domain's security policy is SecurityPolicy_TLS13_1_3_2025_09 (TLS 1.3 only), stricter than the "
+                "TLS_1_2 this rule asks for; the rule predates API Gateway's enhanced security policies.",
             )
             # No base path: https://<domain>/<route> is the stage's /<route>.
             rest_domain.add_base_path_mapping(api.api, stage=api.stage)
