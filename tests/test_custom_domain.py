@@ -24,6 +24,7 @@ from tests.conftest import DOMAIN, DOMAIN_HOSTED_ZONE, DOMAIN_MODES, PRIVATE, Sy
 from tests.deploy_time import DEPLOYED_API_ID, DEPLOYED_DOMAIN_ID
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble
 from tests.iam import as_iam_stores_it, invoke_allowed, local_check_authorization_full, role
+from tools import smoke, verdict
 
 NAME = DOMAIN["custom_domain_name"]
 CERTIFICATE = DOMAIN["custom_domain_certificate_arn"]
@@ -406,3 +407,40 @@ def test_the_domain_answers_its_own_name_only(domain_gateway: GatewayDouble, mon
     assert result["statusCode"] == 200, result
     status, _ = domain_gateway.answer("GET", "/", {"host": f"{DEPLOYED_API_ID}.execute-api.eu-west-1.amazonaws.com"}, b"")
     assert status == 403
+
+
+# make smoke's verdict (tools/verdict.py) names the domain's own causes.
+
+UNSIGNED = {"ok": False, "statusCode": 403, "body": {"message": "User: anonymous is not authorized to perform: execute-api:Invoke"}}
+
+
+def signed_failure(status: int | None, message: str) -> dict[str, Any]:
+    if status is None:
+        return {"ok": False, "statusCode": None, "error": f"could not reach the API at https://{NAME}: {message}"}
+    return {"ok": False, "statusCode": status, "body": {"message": message}, "error": f"the API answered {status}: {message}"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "signed", "cause"),
+    [
+        ("private-domain", signed_failure(None, "NameResolutionError: Name or service not known"), "private hosted zone of the domain is not associated with this VPC"),
+        ("private-domain", signed_failure(403, "Forbidden"), "the AWS RAM share is pending"),
+        ("private-domain", signed_failure(403, "Forbidden"), "access association is not active yet"),
+        ("private-domain", signed_failure(403, "The request signature we calculated does not match the signature you provided."), "the Host signed must be the Host sent"),
+        ("rest-domain", signed_failure(None, "NameResolutionError: Name or service not known"), "create its A alias record to ApiStack's DomainTarget"),
+        ("http-domain", signed_failure(403, "The request signature we calculated does not match"), "the Host signed must be the Host sent"),
+        ("rest-domain", signed_failure(None, "SSLError: CERTIFICATE_VERIFY_FAILED"), "certificate that is not the domain's"),
+    ],
+)
+def test_smokes_verdict_names_the_domains_causes(kind: str, signed: dict[str, Any], cause: str) -> None:
+    judged = verdict.judge({"signed": signed, "unsigned": UNSIGNED}, kind)
+    assert judged.ok is False
+    assert cause in judged.lines[-1], judged.lines
+
+
+def test_smoke_and_the_pipelines_check_tell_a_domain_by_the_client_stacks_output(private: SynthesizedApp, http: SynthesizedApp) -> None:
+    for synth, expected in ((private, "private-domain"), (http, "http-domain")):
+        outputs = {name: output["Value"] for name, output in synth.client.to_json()["Outputs"].items()}
+        assert outputs["CustomDomainName"] == NAME
+        assert smoke.kind_of(outputs) == expected
+    assert verdict.kind("resource-policy", "regional", "rest") == "rest"

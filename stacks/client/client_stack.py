@@ -110,6 +110,8 @@ class ClientStack(Stack):
         CfnOutput(self, "ApiType", value=config.api_type)
         CfnOutput(self, "EndpointType", value=config.endpoint_type)
         CfnOutput(self, "AccessMode", value=config.access_mode, description=ACCESS_MODE_DESCRIPTION)
+        if config.custom_domain is not None:
+            CfnOutput(self, "CustomDomainName", value=config.custom_domain.name, description="The name the requestor calls")
 
     def _allow_invoking_the_api(self, config: AppConfig) -> None:
         # The ARNs name the API's account explicitly: the API is not in this stack's account.
