@@ -20,7 +20,7 @@ from lambda_src.requestor import handler as requestor
 from lambda_src.requestor import transport
 from stacks.config import ConfigError
 from tests.callers import REQUESTOR, run_as
-from tests.conftest import DOMAIN, DOMAIN_HOSTED_ZONE, DOMAIN_MODES, PRIVATE, SynthesizedApp, config_from, synthesize
+from tests.conftest import DOMAIN, DOMAIN_HOSTED_ZONE, DOMAIN_MODES, MODES, PRIVATE, SynthesizedApp, config_from, synthesize
 from tests.deploy_time import DEPLOYED_API_ID, DEPLOYED_DOMAIN_ID
 from tests.gateway_double import HEALTH_REQUEST, GatewayDouble
 from tests.iam import as_iam_stores_it, invoke_allowed, local_check_authorization_full, role
@@ -444,3 +444,25 @@ def test_smoke_and_the_pipelines_check_tell_a_domain_by_the_client_stacks_output
         assert outputs["CustomDomainName"] == NAME
         assert smoke.kind_of(outputs) == expected
     assert verdict.kind("resource-policy", "regional", "rest") == "rest"
+
+
+def test_a_domain_key_without_the_name_says_remove_it_and_a_misspelt_one_is_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from(custom_domain_certificate_arn=CERTIFICATE)
+    assert "Remove it from cdk.json (or the -c custom_domain_certificate_arn=... argument)." in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        config_from(custom_domain_nmae=NAME)
+    assert "did you mean 'custom_domain_name'?" in str(raised.value)
+
+
+def test_in_assume_role_mode_the_private_domains_requestor_calls_the_domain_and_sts_by_its_endpoint() -> None:
+    synth = synthesize(**DOMAIN_MODES["private-domain"], access_mode="assume-role")
+    environment = requestor_environment(synth)
+    assert environment["API_URL"] == f"https://{NAME}"
+    plain = requestor_environment(synthesize(**MODES["private-assume-role-endpoints"]))
+    # Without the domain: the execute-api endpoint by its own name, the API named by x-apigw-api-id.
+    assert set(plain) - set(environment) == {"API_ID"}
+    assert environment["STS_ENDPOINT_URL"] == plain["STS_ENDPOINT_URL"]
+    (policy,) = [p for n, p in synth.deployed_client.find_resources("AWS::IAM::Policy").items() if n.startswith("RequestorRole")]
+    (statement,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "sts:AssumeRole"]
+    assert statement["Resource"] == synth.config.invoker_role_arn
