@@ -20,6 +20,7 @@ from stacks.api.api_stack import ApiStack
 from stacks.authorizer.authorizer_stack import AuthorizerStack
 from stacks.client.client_stack import ClientStack
 from stacks.config import LAMBDA_AUTHORIZER, AppConfig, ConfigError
+from stacks.domain.private_domain import PrivateDomain
 from stacks.operations.api_operations import ApiOperations
 from stacks.operations.function_operations import AuthorizerOperations, RequestorOperations
 from stacks.org.client_stackset import ClientStackSet
@@ -150,14 +151,21 @@ def _operate(built: BuiltStacks, config: AppConfig) -> None:
 
 def _wired_to(api_stack: ApiStack, config: AppConfig) -> AppConfig:
     """The configuration for ApiStack's consumers, with the API's ids: as given in the
-    context, else references to ApiStack's API (and authorizer)."""
+    context, else references to ApiStack's API (and authorizer, and private domain)."""
     if config.api_id is not None:
         return config
     authorizer = api_stack.authorizer
+    domain = api_stack.domain
     return dataclasses.replace(
         config,
         api_id=api_stack.api.api_id,
         authorizer_id=authorizer.authorizer_id if authorizer is not None else None,
+        # A private domain: the client stacks associate their endpoints with it.
+        custom_domain=(
+            dataclasses.replace(config.custom_domain, arn=domain.arn, invoke_arn=domain.invoke_arn)
+            if isinstance(domain, PrivateDomain)
+            else config.custom_domain
+        ),
     )
 
 

@@ -56,6 +56,7 @@ from stacks.context_values import (
     reject_missing_keys,
     reject_unknown_keys,
 )
+from stacks.domain.settings import CustomDomain, parse_custom_domain
 from stacks.names import Names
 from stacks.pipeline.settings import PipelineSettings, parse_pipeline
 from stacks.routes import SERVICE, Route, Service
@@ -154,6 +155,8 @@ class AppConfig:
     service: Service = SERVICE
     # With pipeline_account: the stacks are delivered by a pipeline in that account.
     pipeline: PipelineSettings | None = None
+    # With custom_domain_name: the name the requestors call instead of the execute-api URL.
+    custom_domain: CustomDomain | None = None
 
     def __post_init__(self) -> None:
         # Here rather than where stacks/routes.py makes SERVICE, at import: a mistake is then
@@ -205,6 +208,11 @@ class AppConfig:
                 denied=self.denied_principals,
             )
         return None
+
+    @property
+    def requestor_url(self) -> str:
+        """Where the requestors call the stage: the custom domain when there is one, else the invoke URL."""
+        return self.custom_domain.url if self.custom_domain is not None else self.api_url
 
     @property
     def api_url(self) -> str:
@@ -332,4 +340,7 @@ class AppConfig:
             denied_principals=parse_denied_principals(get("denied_principals"), api_region.partition),
             alarm_email=parse_alarm_email(get("alarm_email")),
             pipeline=parse_pipeline(get, api_region, client_accounts, authorizer_account, org_rollout),
+            custom_domain=parse_custom_domain(
+                get, api_account, api_region, endpoint_type, client_networks, create_vpc_endpoint, api_id
+            ),
         )

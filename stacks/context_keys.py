@@ -24,6 +24,7 @@ PRIVATE_API = "private API"
 CENTRAL_AUTHORIZER = "lambda-authorizer"
 ORG_ROLLOUT = "organization rollout"
 PIPELINE = "pipeline"
+CUSTOM_DOMAIN = "custom domain"
 MODES = {
     EVERY_MODE: "Read in every configuration.",
     ASSUME_ROLE_MODE: "Read with `access_mode=assume-role`, and with `api_type=http` (which implies it).",
@@ -32,6 +33,7 @@ MODES = {
     CENTRAL_AUTHORIZER: "Read with `access_mode=lambda-authorizer`.",
     ORG_ROLLOUT: "Read with `client_org_units`; refused without it.",
     PIPELINE: "Read with `pipeline_account`; refused without it.",
+    CUSTOM_DOMAIN: "Read with `custom_domain_name` ([custom domains](modes/custom-domains.md)); refused without it.",
 }
 
 # Context keys that are CDK's or its CLI's, not the app's: feature flags (@...),
@@ -302,6 +304,36 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "with `client_org_units`: required `true`, to say you accept that the pipeline deploys the organization's "
         "stacks; refused without `client_org_units`",
         default=False, default_means="(required then)", turned_on_by="pipeline_account", example="true",
+    ),
+    _key(
+        "custom_domain_name", "DNS name", CUSTOM_DOMAIN,
+        "a custom domain name for the API, lowercase (no wildcard, no trailing dot): a private API's is shared with "
+        "the client accounts through AWS RAM, a regional REST or HTTP API's is regional; the requestor calls it",
+        example="orders.internal.example.com",
+    ),
+    _key(
+        "custom_domain_certificate_arn", "ACM certificate ARN", CUSTOM_DOMAIN,
+        "an ACM certificate for the name in `api_account` and `api_region`",
+        default_means="(required then)", turned_on_by="custom_domain_name",
+        example="arn:aws:acm:eu-west-1:111122223333:certificate/<id>",
+    ),
+    _key(
+        "custom_domain_hosted_zone_id", "hosted zone id", CUSTOM_DOMAIN,
+        "a regional API only: the Route 53 hosted zone (in `api_account`) that holds the name, where ApiStack adds "
+        "the A alias record; leave it out to create the record yourself",
+        turned_on_by="custom_domain_name", example="Z0123456789ABCDEFGHIJ",
+    ),
+    _key(
+        "custom_domain_share_outside_org", "true or false", CUSTOM_DOMAIN,
+        "a private API only: the RAM share may name accounts outside your AWS Organization "
+        "(`AllowExternalPrincipals`; each then accepts an invitation)",
+        default=False, turned_on_by="custom_domain_name", example="true",
+    ),
+    _key(
+        "vpc_endpoint_id", "VPC endpoint id, or an object by VPC id", (CUSTOM_DOMAIN, PRIVATE_API),
+        "a private API's domain without `create_vpc_endpoint`: each client VPC's existing `execute-api` endpoint, "
+        "for the domain access association (by VPC id with several accounts)",
+        default_means="(required then)", turned_on_by="custom_domain_name", example="vpce-0a1b2c3d4e5f67890",
     ),
 )
 

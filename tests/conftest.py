@@ -77,6 +77,20 @@ MODES = {
     },
 }
 
+# A custom domain for the API (docs/modes/custom-domains.md): a private API's, shared with
+# the client accounts, and a regional REST and HTTP API's. Gated (tests/gates.py), not
+# modes of their own: the tests of every mode do not run on them.
+DOMAIN = {
+    "custom_domain_name": "orders.internal.example.com",
+    "custom_domain_certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+}
+DOMAIN_HOSTED_ZONE = "Z0123456789ABCDEFGHIJ"
+DOMAIN_MODES = {
+    "private-domain": {**PRIVATE, **DOMAIN, "create_vpc_endpoint": True},
+    "regional-domain": {**DOMAIN, "custom_domain_hosted_zone_id": DOMAIN_HOSTED_ZONE},
+    "http-domain": {**MODES["http"], **DOMAIN},
+}
+
 
 # Another team's service, for the tests that prove every security property follows
 # the declared routes and names: a path parameter, a PUT with a body, no POST.

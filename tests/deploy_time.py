@@ -27,6 +27,21 @@ PHYSICAL_IDS = {
     "AWS::ApiGatewayV2::Api": DEPLOYED_API_ID,
     "AWS::ApiGateway::Authorizer": DEPLOYED_AUTHORIZER_ID,
 }
+DEPLOYED_DOMAIN_ID = "a1b2c3d4"
+
+
+def _private_domain_attribute(resource: dict[str, Any], attribute: str, stack: DeployedStack) -> str | None:
+    """What `Fn::GetAtt` gives for a private custom domain name once deployed."""
+    if attribute == "DomainNameId":
+        return DEPLOYED_DOMAIN_ID
+    if attribute == "DomainNameArn":
+        name = resource["Properties"]["DomainName"]
+        return f"arn:{stack.partition}:apigateway:{stack.region}:{stack.account}:/domainnames/{name}+{DEPLOYED_DOMAIN_ID}"
+    return None
+
+
+# What `Fn::GetAtt` gives for the producer's resources once deployed, by resource type.
+DEPLOYED_ATTRIBUTES = {"AWS::ApiGateway::DomainNameV2": _private_domain_attribute}
 PARTITIONS = {"cn-": ("aws-cn", "amazonaws.com.cn"), "us-gov-": ("aws-us-gov", "amazonaws.com")}
 
 
@@ -164,6 +179,12 @@ def _fold(value: Any, stack: DeployedStack) -> Any:
         if resource is not None and resource["Type"] in PHYSICAL_IDS:
             return PHYSICAL_IDS[resource["Type"]]
         return known.get(value["Ref"], value)
+    if set(value) == {"Fn::GetAtt"}:
+        logical_id, attribute = value["Fn::GetAtt"]
+        resource = stack.template["Resources"].get(logical_id, {})
+        deployed = DEPLOYED_ATTRIBUTES.get(resource.get("Type"))
+        known = deployed(resource, attribute, stack) if deployed is not None else None
+        return value if known is None else known
     if set(value) == {"Fn::Join"}:
         delimiter, items = value["Fn::Join"]
         if all(isinstance(item, str) for item in items):

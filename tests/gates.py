@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.shared.control_tower import package_tarball, resource_types, rules_that_cannot_apply
-from tests.conftest import MODES, PROJECT_ROOT, synthesize
+from tests.conftest import DOMAIN_MODES, MODES, PROJECT_ROOT, synthesize
 from tests.pipeline_assembly import PIPELINE_CONFIGURATIONS, synthesize_pipeline
 
 CHECKOV = PROJECT_ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -155,7 +155,8 @@ class Scans:
 GATED_WITH = {"denied_principals": "777788889999,arn:aws:iam::444455556666:role/team-*", "alarm_email": "oncall@example.com"}
 
 
-GATED_MODES = {mode: {**overrides, **GATED_WITH} for mode, overrides in MODES.items()}
+# Each mode, and the custom domains' configurations (tests/test_custom_domain.py reads them too).
+GATED_MODES = {mode: {**overrides, **GATED_WITH} for mode, overrides in {**MODES, **DOMAIN_MODES}.items()}
 
 
 def templates_of(out_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
@@ -170,7 +171,7 @@ def templates_of(out_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
 
 
 def of_a_mode(name: str) -> bool:
-    return name.split("/")[0] in MODES
+    return name.split("/")[0] in GATED_MODES
 
 
 @functools.cache

@@ -11,6 +11,10 @@ As an HTTP API (`api_type="http"`) it verifies the same signatures, hands the ba
 a payload format 2.0 event (the caller in `requestContext.authorizer.iam`) and words
 its refusals as HTTP APIs do: 404 "Not Found" for no route, 403 "Forbidden" for every
 refusal of IAM authorization, which HTTP APIs do not explain.
+
+As a custom domain (`host`, with `tls`: a certificate and key for that name) it serves
+HTTPS, answers only requests for that Host, and maps the domain's root to the stage
+(no stage in the path), as the app's base path mappings do.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import hmac
 import json
 import re
+import ssl
 import threading
 import urllib.parse
 import uuid
@@ -118,6 +123,9 @@ class GatewayDouble:
     # 200 answer, sent one byte every DRIP_INTERVAL seconds, status line and headers
     # included).
     faults: list[int | str | Redirect] = field(default_factory=list)
+    # A custom domain: the one Host it answers, and the certificate and key files it serves.
+    host: str | None = None
+    tls: tuple[str, str] | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
     # Of a dripped answer: how many bytes were sent before the client hung up, of how many.
     dripped: tuple[int, int] = (0, 0)
@@ -125,6 +133,10 @@ class GatewayDouble:
     def __enter__(self) -> GatewayDouble:
         self.stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
         self._thread.start()
         return self
@@ -137,13 +149,21 @@ class GatewayDouble:
 
     @property
     def url(self) -> str:
+        if self.host is not None:
+            return f"https://{self.host}"
         return f"http://127.0.0.1:{self._server.server_port}/{self.stage}"
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
 
     def answer(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]] | str | Redirect:
         """What API Gateway would answer, or a fault; `headers` have lower-case names."""
         self.received.append({"method": method, "target": target, "headers": headers, "body": body})
+        if self.host is not None and headers.get("host") != self.host:
+            return 403, {"message": HTTP_API_FORBIDDEN}  # not this domain's name
         raw_path, _, raw_query = target.partition("?")
         matched = self._route(method, raw_path)
         if matched is None:
@@ -203,7 +223,7 @@ class GatewayDouble:
         return response["statusCode"], json.loads(response["body"])
 
     def _route(self, method: str, raw_path: str) -> tuple[Route, str, dict[str, str]] | None:
-        stage_prefix = f"/{self.stage}"
+        stage_prefix = "" if self.host is not None else f"/{self.stage}"
         if raw_path != stage_prefix and not raw_path.startswith(stage_prefix + "/"):
             return None
         segments = [urllib.parse.unquote(s) for s in raw_path[len(stage_prefix) :].split("/")[1:]]

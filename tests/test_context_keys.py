@@ -10,13 +10,14 @@ import pytest
 
 from stacks.config import AppConfig
 from stacks.context_keys import CONTEXT_KEYS, EVERY_MODE, KNOWN_KEYS, ContextKey
-from tests.conftest import MODES, config_from, suite_context
+from tests.conftest import DOMAIN_MODES, MODES, config_from, suite_context
 from tests.pipeline_assembly import PIPELINE, PIPELINE_CONFIGURATIONS, VARIANTS
 from tools import generated_docs
 
 # Every setting the suite configures: each mode, and the pipeline with its variants.
 CONFIGURATIONS = {
     **MODES,
+    **DOMAIN_MODES,
     **{name: {**PIPELINE, **context} for name, context in PIPELINE_CONFIGURATIONS.items()},
     "authorizer-with-api-id": {**MODES["lambda-authorizer"], "api_id": "k3x9q2m7pa", "authorizer_id": "abc123"},
 }
@@ -28,6 +29,7 @@ MODE_CONFIGURATIONS = {
     "lambda-authorizer": MODES["lambda-authorizer"],
     "organization rollout": MODES["org-rollout"],
     "pipeline": {**PIPELINE, **VARIANTS["org-rollout"]},
+    "custom domain": DOMAIN_MODES["private-domain"],
 }
 LITERAL_DEFAULTS = [key for key in CONTEXT_KEYS if key.default is not None and not key.default_means]
 

@@ -46,7 +46,7 @@ def run(session: Any, stack_name: str, expected_account: str) -> Verdict:
 
 def kind_of(outputs: dict[str, str]) -> str:
     """From the stack's outputs; client stacks deployed before these outputs called a regional REST API."""
-    return kind(outputs.get("AccessMode"), outputs.get("EndpointType"), outputs.get("ApiType"))
+    return kind(outputs.get("AccessMode"), outputs.get("EndpointType"), outputs.get("ApiType"), outputs.get("CustomDomainName"))
 
 
 def run_member(session: Any, member_template: dict[str, Any]) -> Verdict:

@@ -6,7 +6,8 @@ runs this module in CodeBuild, where only the standard library is at hand:
     python3 -m tools.verdict ANSWER_FILE KIND
 
 ANSWER_FILE holds the requestor's answer (as `aws lambda invoke` writes it); KIND is how
-the API words its refusals (rest, http, private or authorizer). Exit status 0: works.
+the API words its refusals (rest, http, private or authorizer; rest-domain, http-domain
+or private-domain when the requestor calls a custom domain). Exit status 0: works.
 """
 
 from __future__ import annotations
@@ -128,12 +129,70 @@ AUTHORIZER_CAUSES = (
     ),
     UNREACHABLE,
 )
+# A custom domain (docs/modes/custom-domains.md): its own causes, checked before the API's.
+NAME_NOT_RESOLVED = ("Name or service not known", "NameResolutionError", "nodename nor servname", "getaddrinfo failed")
+HOST_NOT_SIGNED_AS_SENT = (
+    "signature we calculated does not match",
+    "Signature mismatch: the Host signed must be the Host sent, the custom domain. The requestor signs the host "
+    "of its API_URL; a client that signs the execute-api host and sends the domain (or the reverse), or a proxy "
+    "that rewrites Host, fails this way.",
+)
+DOMAIN_CERTIFICATE = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "The name answered with a certificate that is not the domain's: the name resolves elsewhere than API Gateway "
+    "(check its DNS record), or the ACM certificate does not cover the name.",
+)
+PRIVATE_DOMAIN_CAUSES = tuple(
+    (text, cause)
+    for texts, cause in (
+        (
+            NAME_NOT_RESOLVED,
+            "The domain's name does not resolve in the requestor's VPC: the Route 53 private hosted zone of the "
+            "domain is not associated with this VPC, or has no A alias record to the VPC's execute-api endpoint "
+            "(with an existing endpoint, vpc_endpoint_id, that zone and record are yours to create).",
+        ),
+        ((DOMAIN_CERTIFICATE[0],), DOMAIN_CERTIFICATE[1]),
+        ((HOST_NOT_SIGNED_AS_SENT[0],), HOST_NOT_SIGNED_AS_SENT[1]),
+        (
+            (FORBIDDEN,),
+            "The private domain refused the endpoint: its domain name access association is not active yet (it "
+            "takes about 15 minutes), or the AWS RAM share is pending (outside the organization, or without RAM "
+            "sharing enabled in it, accept the invitation in this account within 12 hours, then redeploy "
+            "ClientStack), or the association was made from another endpoint than the one the name resolves to.",
+        ),
+        (
+            ("with an explicit deny",),
+            "Denied by a policy: the domain's policy admits the client VPCs only, and the API's resource policy the "
+            "requestor role from them (redeploy ApiStack with this account and VPC in client_accounts and "
+            "client_vpc_ids); or the VPC endpoint's policy does not allow the domain.",
+        ),
+    )
+    for text in texts
+)
+REGIONAL_DOMAIN_CAUSES = tuple(
+    (text, cause)
+    for texts, cause in (
+        (
+            NAME_NOT_RESOLVED,
+            "The domain's name does not resolve: create its A alias record to ApiStack's DomainTarget and "
+            "DomainTargetZone outputs (or give custom_domain_hosted_zone_id and redeploy ApiStack).",
+        ),
+        ((DOMAIN_CERTIFICATE[0],), DOMAIN_CERTIFICATE[1]),
+        ((HOST_NOT_SIGNED_AS_SENT[0],), HOST_NOT_SIGNED_AS_SENT[1]),
+    )
+    for text in texts
+)
 KNOWN_CAUSES = {
     "rest": REST_CAUSES,
     "http": HTTP_CAUSES,
     "private": PRIVATE_CAUSES + REST_CAUSES,
     "authorizer": AUTHORIZER_CAUSES,
+    "rest-domain": REGIONAL_DOMAIN_CAUSES + REST_CAUSES,
+    "http-domain": REGIONAL_DOMAIN_CAUSES + HTTP_CAUSES,
+    "private-domain": PRIVATE_DOMAIN_CAUSES + PRIVATE_CAUSES + REST_CAUSES,
 }
+# How each kind words an unsigned refusal: as the API behind the domain does.
+UNSIGNED_REFUSALS |= {"rest-domain": UNSIGNED_REFUSALS["rest"], "http-domain": UNSIGNED_REFUSALS["http"]}
 
 
 @dataclass
@@ -142,13 +201,13 @@ class Verdict:
     lines: list[str] = field(default_factory=list)
 
 
-def kind(access_mode: str | None, endpoint_type: str | None, api_type: str | None) -> str:
-    """How the API words its refusals; a missing setting is that of a regional REST API."""
+def kind(access_mode: str | None, endpoint_type: str | None, api_type: str | None, custom_domain: str | None = None) -> str:
+    """How the API words its refusals; a missing setting is that of a regional REST API.
+    With a custom domain, the domain's own causes come first."""
     if access_mode == "lambda-authorizer":
         return "authorizer"
-    if endpoint_type == "private":
-        return "private"
-    return api_type or "rest"
+    base = "private" if endpoint_type == "private" else api_type or "rest"
+    return f"{base}-domain" if custom_domain else base
 
 
 def check_event(method: str, path: str) -> dict[str, Any]:
@@ -160,7 +219,7 @@ def judge(result: dict[str, Any], kind: str = "rest") -> Verdict:
     """`kind`: the API's kind as make smoke tells them apart: rest, http or private."""
     if "signed" not in result:
         verdict = Verdict(False, [f"the requestor refused the call: {result.get('error')}"])
-        if kind == "private" and "could not assume" in str(result.get("error")):
+        if kind.startswith("private") and "could not assume" in str(result.get("error")):
             verdict.lines.append(PRIVATE_ASSUME_ROLE_CAUSE)
         return verdict
     signed, unsigned = result["signed"], result["unsigned"]

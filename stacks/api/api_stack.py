@@ -14,6 +14,7 @@ from stacks.api.invoker_role import InvokerRole
 from stacks.api.resource_policy import resource_policy
 from stacks.api.central_authorizer import central_authorizer
 from stacks.config import ACCESS_MODE_DESCRIPTION, ASSUME_ROLE, HTTP, LAMBDA_AUTHORIZER, PRIVATE, AppConfig
+from stacks.domain.api_domain import api_domain
 from stacks.shared.python_function import PythonFunction
 
 
@@ -21,7 +22,8 @@ class ApiStack(Stack):
     """Exposes `api` (an IamRestApi or, with api_type http, an IamHttpApi), `backend`
     (the function behind it), `backend_function` (its PythonFunction, None for an
     existing function given as `backend_function_arn`), in assume-role mode `invoker`
-    (the InvokerRole), and in lambda-authorizer mode `authorizer` (the central TokenAuthorizer)."""
+    (the InvokerRole), in lambda-authorizer mode `authorizer` (the central TokenAuthorizer),
+    and with custom_domain_name `domain` (a PrivateDomain or RegionalDomain, else None)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -73,6 +75,7 @@ class ApiStack(Stack):
                 **api_settings,
             )
         _name_the_apis_account(self.api, self.account)
+        self.domain = api_domain(self, config, self.api)
         self.invoker: InvokerRole | None = None
         if config.access_mode == ASSUME_ROLE:
             self.invoker = InvokerRole(

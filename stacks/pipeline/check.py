@@ -69,6 +69,8 @@ class CrossAccountCheck(Construct):
         )
         health = config.service.health
         event = json.dumps(check_event(health.method, health.path))
+        domain = config.custom_domain.name if config.custom_domain is not None else None
+        refusals = kind(config.access_mode, config.endpoint_type, config.api_type, domain)
         self.step = pipelines.CodeBuildStep(
             "CheckCrossAccountIam",
             input=source,
@@ -76,6 +78,6 @@ class CrossAccountCheck(Construct):
             commands=[
                 f"aws lambda invoke --region {config.client_region.name} --function-name {function_arn} "
                 f"--cli-binary-format raw-in-base64-out --payload {shlex.quote(event)} answer.json",
-                f"python3 -m tools.verdict answer.json {kind(config.access_mode, config.endpoint_type, config.api_type)}",
+                f"python3 -m tools.verdict answer.json {refusals}",
             ],
         )
